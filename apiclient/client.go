@@ -1,0 +1,352 @@
+// Package apiclient is a typed client for Cloudflare Email Security's bulk action
+// job endpoints (the contract is ../shared/api/bulk-jobs.md). It uses the
+// standard library only, plus github.com/google/uuid for ID checks.
+//
+// One Client serves every analyst: the Credential travels with each call. IDs
+// are validated before any URL is built, redirects are never followed, only
+// GETs are retried, and errors come back as *APIError matching one of the
+// sentinel classes. The client never logs.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is Cloudflare's v4 API.
+const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
+
+// Defaults for a new Client.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxRetries  = 2 // so a GET is sent at most three times
+	DefaultBackoff     = 250 * time.Millisecond
+	DefaultMaxBodySize = 16 << 20 // a 1000-job page is about 1.5 MiB
+	defaultUserAgent   = "bulkjobs-dashboard/1.0 (+apiclient)"
+	maxBackoff         = 5 * time.Second
+)
+
+// Client calls the Cloudflare API. It is safe for concurrent use.
+type Client struct {
+	base        *url.URL
+	http        *http.Client
+	userAgent   string
+	maxRetries  int
+	backoff     time.Duration
+	maxBodySize int64
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithBaseURL sets the API root, such as "http://127.0.0.1:8787/client/v4". The
+// host is fixed here by configuration; request paths only ever append to it.
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("apiclient: base url %q must be an absolute http or https url without credentials, query or fragment", raw)
+		}
+		c.base = u
+		return nil
+	}
+}
+
+// WithHTTPClient uses hc for requests. The client is copied and its redirect
+// policy replaced: following a redirect would forward the credential.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("apiclient: nil http client")
+		}
+		cp := *hc
+		c.http = &cp
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error { c.userAgent = ua; return nil }
+}
+
+// WithRetries sets how many times a failed GET is retried (POST and DELETE are
+// never retried) and the first backoff delay, which doubles per attempt.
+func WithRetries(n int, backoff time.Duration) Option {
+	return func(c *Client) error {
+		if n < 0 || backoff < 0 {
+			return errors.New("apiclient: retries and backoff must not be negative")
+		}
+		c.maxRetries, c.backoff = n, backoff
+		return nil
+	}
+}
+
+// WithMaxBodySize limits how many bytes of a response body are read.
+func WithMaxBodySize(n int64) Option {
+	return func(c *Client) error {
+		if n <= 0 {
+			return errors.New("apiclient: max body size must be positive")
+		}
+		c.maxBodySize = n
+		return nil
+	}
+}
+
+// New returns a Client for DefaultBaseURL unless WithBaseURL says otherwise.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{
+		http:        &http.Client{Timeout: DefaultTimeout},
+		userAgent:   defaultUserAgent,
+		maxRetries:  DefaultMaxRetries,
+		backoff:     DefaultBackoff,
+		maxBodySize: DefaultMaxBodySize,
+	}
+	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c, nil
+}
+
+// BaseURL returns the configured API root.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// request is one prepared call: everything needed to send it again on retry.
+type request struct {
+	method string
+	path   string // below the base URL, from validated IDs only
+	query  url.Values
+	body   []byte
+	cred   Credential
+}
+
+// newRequest prepares a call. path must be built from validated values only.
+func (c *Client) newRequest(method, path string, query url.Values, body any, cred Credential) (*request, error) {
+	if err := cred.validate(); err != nil {
+		return nil, err
+	}
+	r := &request{method: method, path: path, query: query, cred: cred}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("apiclient: encode %s %s body: %w", method, path, err)
+		}
+		r.body = b
+	}
+	return r, nil
+}
+
+// do sends r, retrying idempotent GETs, and decodes the envelope's result into
+// out (which may be nil). It returns the envelope's result_info when present.
+func (c *Client) do(ctx context.Context, r *request, out any) (*ResultInfo, error) {
+	attempts := 1
+	if r.method == http.MethodGet {
+		attempts += c.maxRetries
+	}
+	var lastErr *APIError
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			if err := sleep(ctx, c.delay(i, lastErr)); err != nil {
+				return nil, lastErr
+			}
+		}
+		ri, err := c.once(ctx, r, out)
+		if err == nil {
+			return ri, nil
+		}
+		if !retryable(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// retryable reports whether a GET may be sent again after err: transport
+// failures and 5xx only. 429 is returned at once so the caller can honour
+// Retry-After, and a bad answer is not improved by asking again.
+func retryable(err *APIError) bool {
+	return err.StatusCode == 0 && err.Err != nil || err.StatusCode >= 500
+}
+
+// delay is the wait before attempt i: exponential with jitter, or the server's
+// Retry-After when it is short enough.
+func (c *Client) delay(i int, last *APIError) time.Duration {
+	if last != nil && last.RetryAfter > 0 && last.RetryAfter <= maxBackoff {
+		return last.RetryAfter
+	}
+	d := min(c.backoff<<(i-1), maxBackoff)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1) // jitter: between half and all of d
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// once sends r one time.
+func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *APIError) {
+	fail := func(status int, reason string, err error) *APIError {
+		e := &APIError{Method: r.method, Path: r.path, StatusCode: status, Reason: reason, Err: err}
+		e.classify()
+		return e
+	}
+	u := c.base.String() + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return nil, fail(0, "build request", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	r.cred.apply(req.Header)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fail(0, "", transportError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodySize+1))
+	// Drain a little so the connection can be reused; never read unbounded.
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+
+	apiErr := &APIError{
+		Method: r.method, Path: r.path, StatusCode: resp.StatusCode,
+		RayID: sanitizeHeader(resp.Header.Get("Cf-Ray")),
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	finish := func(reason string, cause error) (*ResultInfo, *APIError) {
+		apiErr.Reason, apiErr.Err = reason, cause
+		for i := range apiErr.Errors {
+			redactInfo(&apiErr.Errors[i], r.cred)
+		}
+		apiErr.classify()
+		return nil, apiErr
+	}
+	switch {
+	case err != nil:
+		apiErr.StatusCode = 0
+		return finish("", transportError(err))
+	case int64(len(data)) > c.maxBodySize:
+		return finish(fmt.Sprintf("response body larger than %d bytes", c.maxBodySize), nil)
+	}
+
+	var env envelope
+	decErr := json.Unmarshal(data, &env)
+	if decErr == nil {
+		apiErr.Errors = env.Errors
+	}
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return finish("unexpected redirect (not followed)", nil)
+	case resp.StatusCode >= 300 || resp.StatusCode < 200:
+		if decErr != nil {
+			return finish(describeBody(resp.Header.Get("Content-Type"), data), nil)
+		}
+		return finish("", nil)
+	case decErr != nil:
+		return finish(describeBody(resp.Header.Get("Content-Type"), data), nil)
+	case env.Success == nil || !*env.Success:
+		return finish("success is not true", nil)
+	}
+	if out != nil {
+		if len(env.Result) == 0 || string(env.Result) == "null" {
+			return finish("response has no result", nil)
+		}
+		if err := json.Unmarshal(env.Result, out); err != nil {
+			return finish("unexpected result shape", nil)
+		}
+	}
+	return env.ResultInfo, nil
+}
+
+// envelope is the Cloudflare v4 response wrapper (contract 7.1). The result is
+// decoded in a second step so that the error fields are read whatever its shape.
+type envelope struct {
+	Success    *bool           `json:"success"`
+	Errors     []ResponseInfo  `json:"errors"`
+	Messages   []ResponseInfo  `json:"messages"`
+	Result     json.RawMessage `json:"result"`
+	ResultInfo *ResultInfo     `json:"result_info"`
+}
+
+// describeBody says what kind of non-JSON body arrived, without echoing it.
+func describeBody(contentType string, data []byte) string {
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "empty response body"
+	case strings.Contains(contentType, "html") || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")):
+		return "html page instead of json (a proxy or gateway answered)"
+	case json.Valid(data):
+		return "unexpected json"
+	}
+	return "response body is not valid json (truncated or corrupt)"
+}
+
+// transportError strips the URL from a *url.Error: the URL holds no secret, but
+// the error reads better without repeating the method and path.
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// sanitizeHeader keeps a header value printable and short enough for a log line.
+func sanitizeHeader(v string) string {
+	if len(v) > 64 {
+		v = v[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// redactInfo removes the credential from upstream error text.
+func redactInfo(ri *ResponseInfo, cred Credential) {
+	ri.Message = cred.redact(ri.Message)
+	for i := range ri.ErrorChain {
+		redactInfo(&ri.ErrorChain[i], cred)
+	}
+}
