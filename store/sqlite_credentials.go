@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+const credentialColumns = `id, user_id, label, account_id, kind, email, last4,
+	created_at, last_tested_at, last_test_ok`
+
+// scanCredential reads credentialColumns, plus any extra destinations.
+func scanCredential(r rowScanner, extra ...any) (Credential, error) {
+	var (
+		c       Credential
+		kind    string
+		created string
+		tested  sql.NullString
+		ok      sql.NullBool
+	)
+	dest := []any{&c.ID, &c.UserID, &c.Label, &c.AccountID, &kind, &c.Email, &c.Last4, &created, &tested, &ok}
+	if err := r.Scan(append(dest, extra...)...); err != nil {
+		return Credential{}, err
+	}
+	c.Kind = CredentialKind(kind)
+	var err error
+	if c.CreatedAt, err = parseTime(created); err != nil {
+		return Credential{}, err
+	}
+	if tested.Valid {
+		t, err := parseTime(tested.String)
+		if err != nil {
+			return Credential{}, err
+		}
+		c.LastTestedAt = &t
+	}
+	if ok.Valid {
+		c.LastTestOK = &ok.Bool
+	}
+	return c, nil
+}
+
+// AddCredential validates n, seals its secret with the newest key and
+// stores it. ErrNotFound means the user does not exist.
+func (s *SQLite) AddCredential(ctx context.Context, n NewCredential) (Credential, error) {
+	n, err := n.Validate()
+	if err != nil {
+		return Credential{}, fmt.Errorf("add credential: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Credential{}, fmt.Errorf("add credential: new id: %w", err)
+	}
+	c := Credential{
+		ID: id.String(), UserID: n.UserID, Label: n.Label, AccountID: n.AccountID, Kind: n.Kind,
+		Email: n.Secret.Email, Last4: last4(n.sealed()), CreatedAt: now(),
+	}
+	keyID, sealed, err := s.keys.Seal([]byte(n.sealed()), credentialAAD(c.ID, c.UserID))
+	if err != nil {
+		return Credential{}, fmt.Errorf("add credential: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO credentials
+		(id, user_id, label, account_id, kind, email, last4, key_id, sealed, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, c.Label, c.AccountID, string(c.Kind), c.Email, c.Last4, keyID, sealed, formatTime(c.CreatedAt))
+	if isForeignKeyViolation(err) {
+		return Credential{}, fmt.Errorf("add credential: user %d: %w", n.UserID, ErrNotFound)
+	}
+	if err != nil {
+		return Credential{}, fmt.Errorf("add credential: %w", err)
+	}
+	return c, nil
+}
+
+// Credentials returns the user's credentials ordered by label (ignoring
+// case), then by creation.
+func (s *SQLite) Credentials(ctx context.Context, userID int64) ([]Credential, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE user_id = ? ORDER BY lower(label), label, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	defer rows.Close()
+	var cs []Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list credentials: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return cs, nil
+}
+
+// Credential returns one of the user's credentials, or ErrNotFound.
+func (s *SQLite) Credential(ctx context.Context, userID int64, id string) (Credential, error) {
+	c, err := scanCredential(s.db.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
+		WHERE id = ? AND user_id = ?`, id, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Credential{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Credential{}, fmt.Errorf("get credential %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// OpenCredential returns one of the user's credentials with its secret, or
+// ErrNotFound. A secret that fails to open matches ErrSecretUnreadable.
+func (s *SQLite) OpenCredential(ctx context.Context, userID int64, id string) (Credential, Secret, error) {
+	return s.openOne(ctx, "open credential "+id, `SELECT `+credentialColumns+`, key_id, sealed
+		FROM credentials WHERE id = ? AND user_id = ?`, id, userID)
+}
+
+// CredentialForAccount returns the user's newest credential for the
+// account, opened, or ErrNotFound.
+func (s *SQLite) CredentialForAccount(ctx context.Context, userID int64, accountID string) (Credential, Secret, error) {
+	return s.openOne(ctx, "open credential for account "+accountID, `SELECT `+credentialColumns+`, key_id, sealed
+		FROM credentials WHERE user_id = ? AND account_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, accountID)
+}
+
+// openOne runs a query for one credential row with key_id and sealed, and
+// opens the secret with the AAD of the row it was read from.
+func (s *SQLite) openOne(ctx context.Context, what, query string, args ...any) (Credential, Secret, error) {
+	var (
+		keyID  string
+		sealed []byte
+	)
+	c, err := scanCredential(s.db.QueryRowContext(ctx, query, args...), &keyID, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Credential{}, Secret{}, fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return Credential{}, Secret{}, fmt.Errorf("%s: %w", what, err)
+	}
+	pt, err := s.keys.Open(keyID, sealed, credentialAAD(c.ID, c.UserID))
+	if err != nil {
+		return Credential{}, Secret{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, secretFor(c, pt), nil
+}
+
+// DeleteCredential removes one of the user's credentials, or returns
+// ErrNotFound.
+func (s *SQLite) DeleteCredential(ctx context.Context, userID int64, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM credentials WHERE id = ? AND user_id = ?`, id, userID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("delete credential %s: %w", id, err)
+	}
+	return nil
+}
+
+// RecordCredentialTest stores when the credential was last tested and
+// whether the test passed, or returns ErrNotFound.
+func (s *SQLite) RecordCredentialTest(ctx context.Context, userID int64, id string, ok bool, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET last_tested_at = ?, last_test_ok = ?
+		WHERE id = ? AND user_id = ?`, formatTime(at), ok, id, userID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("record test of credential %s: %w", id, err)
+	}
+	return nil
+}
+
+// AccountIDs returns the distinct account IDs of the user's credentials,
+// sorted.
+func (s *SQLite) AccountIDs(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT account_id FROM credentials
+		WHERE user_id = ? ORDER BY account_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list account ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list account ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list account ids: %w", err)
+	}
+	return ids, nil
+}
