@@ -1,0 +1,240 @@
+// app.js: the little behaviour htmx does not cover. No framework, no eval, no
+// inline handlers: everything is delegated from document, so content that htmx
+// swaps in works without re-binding. The pages work without this file except
+// for live updates and the modal dialog.
+(function () {
+  'use strict';
+
+  var POLLERS = '[hx-trigger*="every"]';
+
+  // isPoll reports whether elt polls (its hx-trigger has "every").
+  function isPoll(elt) {
+    var trigger = elt && elt.getAttribute ? elt.getAttribute('hx-trigger') : null;
+    return !!trigger && trigger.indexOf('every') !== -1;
+  }
+
+  function dialogOpen() {
+    return document.querySelector('dialog[open]') !== null;
+  }
+
+  // catchUp refreshes every poller at once (the list region or a live card),
+  // after the tab is shown again or a dialog closed.
+  function catchUp() {
+    if (document.hidden || dialogOpen() || !window.htmx) {
+      return;
+    }
+    document.querySelectorAll(POLLERS).forEach(function (el) {
+      window.htmx.trigger(el, 'refresh');
+    });
+  }
+
+  // abortPolls drops poll requests in flight, so an answer that was already
+  // on its way cannot replace the card under a dialog that is opening.
+  function abortPolls() {
+    if (!window.htmx) {
+      return;
+    }
+    document.querySelectorAll(POLLERS).forEach(function (el) {
+      window.htmx.trigger(el, 'htmx:abort');
+    });
+  }
+
+  // (c) Polling pauses in hidden tabs and while a dialog is open: a poll
+  // would replace the card that holds the open dialog.
+  document.addEventListener('htmx:confirm', function (evt) {
+    if (isPoll(evt.detail.elt) && (document.hidden || dialogOpen())) {
+      evt.preventDefault(); // htmx sends nothing; the next tick asks again
+    }
+  });
+
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden) {
+      catchUp();
+    }
+  });
+
+  // "close" does not bubble: listen in the capture phase.
+  document.addEventListener('close', function (evt) {
+    if (evt.target instanceof HTMLDialogElement) {
+      window.setTimeout(catchUp, 0);
+    }
+  }, true);
+
+  // (a) Dialogs and (b) copy link, by delegation.
+  document.addEventListener('click', function (evt) {
+    var target = evt.target instanceof Element ? evt.target : null;
+    if (!target) {
+      return;
+    }
+
+    var opener = target.closest('[data-open-dialog]');
+    if (opener) {
+      // Let modified clicks open the no-JS confirmation page in a new tab.
+      if (evt.button !== 0 || evt.metaKey || evt.ctrlKey || evt.shiftKey || evt.altKey) {
+        return;
+      }
+      var dialog = document.getElementById(opener.getAttribute('data-open-dialog'));
+      if (dialog && typeof dialog.showModal === 'function') {
+        evt.preventDefault();
+        if (!dialog.open) {
+          abortPolls();
+          clearDialogError(dialog);
+          dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
+        }
+      }
+      return; // without <dialog> support the link opens the confirmation page
+    }
+
+    var closer = target.closest('[data-close-dialog]');
+    if (closer) {
+      var owner = closer.closest('dialog');
+      if (owner) {
+        evt.preventDefault();
+        owner.close(); // the browser returns focus to the opener
+      }
+      return;
+    }
+
+    var copier = target.closest('[data-copy]');
+    if (copier) {
+      evt.preventDefault();
+      copyLink(copier);
+    }
+  });
+
+  // copyLink copies the button's data-copy text. Without the clipboard API
+  // (plain HTTP, old browser, denied permission) it selects the read-only
+  // field named by data-copy-fallback so the analyst can press Ctrl+C.
+  function copyLink(button) {
+    var text = button.getAttribute('data-copy') || '';
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        feedback(button, 'Copied', 'Link copied to the clipboard.');
+      }, function () {
+        selectFallback(button);
+      });
+    } else {
+      selectFallback(button);
+    }
+  }
+
+  function selectFallback(button) {
+    var input = document.getElementById(button.getAttribute('data-copy-fallback') || '');
+    if (input) {
+      input.focus();
+      input.select();
+      feedback(button, 'Press Ctrl+C', 'Link selected: press Ctrl+C (or Cmd+C) to copy it.');
+    }
+  }
+
+  // feedback shows label on the button for two seconds and announces message
+  // in the nearby status region.
+  function feedback(button, label, message) {
+    if (!button.hasAttribute('data-label')) {
+      button.setAttribute('data-label', button.textContent);
+    }
+    button.textContent = label;
+    var status = button.parentElement ? button.parentElement.querySelector('[data-copy-status]') : null;
+    if (status) {
+      status.textContent = message;
+    }
+    window.clearTimeout(Number(button.getAttribute('data-timer')) || 0);
+    var timer = window.setTimeout(function () {
+      button.textContent = button.getAttribute('data-label');
+      if (status) {
+        status.textContent = '';
+      }
+    }, 2000);
+    button.setAttribute('data-timer', String(timer));
+  }
+
+  // After a cancel from a dialog: the answer replaces the whole card (and the
+  // open dialog with it). Move focus to the card's notice or error, or the
+  // card, so keyboard and screen-reader users are not left on <body>.
+  var focusCardID = null;
+
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    var elt = evt.detail.elt;
+    if (elt && elt.closest && elt.closest('dialog')) {
+      var card = elt.closest('[data-testid="job-card"]');
+      focusCardID = card ? card.id : null;
+      clearDialogError(elt.closest('dialog'));
+    }
+  });
+
+  document.addEventListener('htmx:afterSettle', function () {
+    if (!focusCardID) {
+      return;
+    }
+    var card = document.getElementById(focusCardID);
+    focusCardID = null;
+    if (!card) {
+      return;
+    }
+    var open = card.querySelector('dialog[open]');
+    if (open) {
+      // The card was not replaced (for example only #flash changed): show
+      // the message inside the dialog, where the analyst is looking.
+      var flash = document.getElementById('flash');
+      var text = flash ? flash.textContent.trim() : '';
+      showDialogError(open, text || 'The job was not cancelled. Try again.');
+      return;
+    }
+    var target = card.querySelector('[data-testid="card-error"], [data-testid="card-notice"]') || card;
+    target.focus();
+  });
+
+  // A refresh replaces the list or card under the keyboard focus. htmx puts
+  // focus back on an element with the same id; for one without an id (a
+  // notice), fall back to the nearest focusable ancestor with an id (the card).
+  var keepFocusID = null;
+
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var active = document.activeElement;
+    var target = evt.detail.target;
+    keepFocusID = null;
+    if (active && active !== document.body && !active.id && target && target.contains(active)) {
+      var holder = active.parentElement ? active.parentElement.closest('[id][tabindex]') : null;
+      keepFocusID = holder ? holder.id : null;
+    }
+  });
+
+  document.addEventListener('htmx:afterSettle', function () {
+    var id = keepFocusID;
+    keepFocusID = null;
+    if (id && (!document.activeElement || document.activeElement === document.body)) {
+      var el = document.getElementById(id);
+      if (el) {
+        el.focus({ preventScroll: true });
+      }
+    }
+  });
+
+  // The request never got an answer: keep the dialog, say so, allow a retry.
+  function requestFailed(evt) {
+    var elt = evt.detail.elt;
+    var dialog = elt && elt.closest ? elt.closest('dialog') : null;
+    if (dialog) {
+      focusCardID = null;
+      showDialogError(dialog, 'The dashboard could not be reached, so the job was not cancelled. Check your connection and try again.');
+    }
+  }
+  document.addEventListener('htmx:sendError', requestFailed);
+  document.addEventListener('htmx:timeout', requestFailed);
+
+  function showDialogError(dialog, message) {
+    var box = dialog.querySelector('[data-dialog-error]');
+    if (box) {
+      box.textContent = message;
+      box.hidden = false;
+    }
+  }
+
+  function clearDialogError(dialog) {
+    var box = dialog ? dialog.querySelector('[data-dialog-error]') : null;
+    if (box) {
+      box.textContent = '';
+      box.hidden = true;
+    }
+  }
+})();
