@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/web"
+)
+
+// configFlags registers the flags that override DASHBOARD_* variables and
+// returns a getenv that applies them.
+func configFlags(fs *flag.FlagSet, getenv func(string) string) func(string) string {
+	over := map[string]*string{}
+	for _, f := range []struct{ flag, env, help string }{
+		{"addr", "DASHBOARD_ADDR", "listen address (host:port)"},
+		{"public-url", "DASHBOARD_PUBLIC_URL", "URL analysts use to reach the dashboard"},
+		{"api-base-url", "DASHBOARD_API_BASE_URL", "Cloudflare API base URL"},
+		{"database-url", "DASHBOARD_DATABASE_URL", "database URL (sqlite:PATH)"},
+		{"data-dir", "DASHBOARD_DATA_DIR", "folder for the database and generated keys"},
+		{"log-format", "DASHBOARD_LOG_FORMAT", "json or text"},
+	} {
+		over[f.env] = fs.String(f.flag, "", f.help+" (overrides "+f.env+")")
+	}
+	return func(name string) string {
+		if v, ok := over[name]; ok && *v != "" {
+			return *v
+		}
+		return getenv(name)
+	}
+}
+
+// newLogger builds the process logger: JSON in production, text for people.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// openStore opens the configured database with the credential keyring,
+// generating the key file on first start.
+func openStore(ctx context.Context, cfg web.Config, log *slog.Logger) (*store.SQLite, error) {
+	keys, created, err := web.KeyFile(cfg.EncryptionKey, cfg.DataDir, "encryption.keys", store.GenerateKey)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("generated a new credential encryption key; back it up", "file", filepath.Join(cfg.DataDir, "encryption.keys"))
+	}
+	ring, err := store.ParseKeyring(keys)
+	if err != nil {
+		return nil, errWithVar("DASHBOARD_ENCRYPTION_KEYS", err)
+	}
+	path := cfg.SQLitePath()
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	return store.OpenSQLite(ctx, path, ring)
+}
+
+// errWithVar prefixes err with the variable it concerns.
+func errWithVar(name string, err error) error {
+	return &varError{name: name, err: err}
+}
+
+type varError struct {
+	name string
+	err  error
+}
+
+func (e *varError) Error() string { return e.name + ": " + strings.TrimSpace(e.err.Error()) }
+func (e *varError) Unwrap() error { return e.err }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/web"
+)
+
+// serve runs the dashboard until ctx ends.
+func serve(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	getenv := configFlags(fs, env.getenv)
+	demo := fs.Bool("demo", false, "run against an in-process Cloudflare simulator with demo data and demo analysts")
+	force := fs.Bool("force", false, "with -demo: allow a non-loopback listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var d *demoEnv
+	if *demo {
+		var err error
+		if d, err = startDemo(getenv, *force); err != nil {
+			return err
+		}
+		defer d.close()
+		getenv = d.getenv
+	}
+	cfg, err := web.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogFormat, env.stderr)
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if d != nil {
+		if err := d.seed(ctx, st); err != nil {
+			return err
+		}
+	}
+	h, err := newHandler(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	e := web.New(cfg, h, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String()
+	if d != nil {
+		d.banner(env.stdout, url)
+	} else {
+		fmt.Fprintf(env.stdout, "dashboard listening on %s (public URL %s)\n", url, cfg.PublicURL)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "api_base_url", cfg.APIBaseURL)
+	if env.ready != nil {
+		env.ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newHandler builds the handlers' dependencies from the configuration.
+func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Handler, error) {
+	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL))
+	if err != nil {
+		return nil, errWithVar("DASHBOARD_API_BASE_URL", err)
+	}
+	keyText, created, err := web.KeyFile(cfg.SessionKeys, cfg.DataDir, "session.keys", web.GenerateSessionKey)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("generated a new session key", "dir", cfg.DataDir)
+	}
+	pairs, err := web.ParseSessionKeys(keyText)
+	if err != nil {
+		return nil, errWithVar("DASHBOARD_SESSION_KEYS", err)
+	}
+	var keys []handlers.KeyPair
+	for _, p := range pairs {
+		keys = append(keys, handlers.KeyPair{Hash: p.Hash, Block: p.Block})
+	}
+	sm, err := handlers.NewSessionManager(keys, cfg.Secure(), cfg.SessionIdle, cfg.SessionMax, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &handlers.Handler{
+		Store:           st,
+		API:             client,
+		Sessions:        sm,
+		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, time.Now),
+		Log:             log,
+		PublicURL:       cfg.PublicURL,
+		UpstreamTimeout: cfg.UpstreamTimeout,
+	}, nil
+}

@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/views"
+)
+
+// Context keys set by the session middleware.
+const (
+	ctxSession = "session"
+	ctxUser    = "user"
+)
+
+// sessionOf returns the request's session (set by LoadSession).
+func sessionOf(c echo.Context) *Session { s, _ := c.Get(ctxSession).(*Session); return s }
+
+// userOf returns the signed-in user, or nil.
+func userOf(c echo.Context) *store.User { u, _ := c.Get(ctxUser).(*store.User); return u }
+
+// LoadSession reads the session cookie, checks its timeouts and session
+// version against the store, and puts the session and user in the context.
+// The cookie is written back before the response when it changed.
+func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s := h.Sessions.load(c.Request())
+		c.Set(ctxSession, s)
+		if uid := s.int64Value(keyUserID); uid != 0 {
+			u, err := h.Store.UserByID(c.Request().Context(), uid)
+			switch {
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return err
+			case err != nil, u.Disabled, u.SessionVersion != s.int64Value(keyVersion):
+				s.clear()
+			case h.Sessions.expired(s):
+				s.clear()
+				s.setFlash("Your session expired; log in again.")
+			default:
+				h.Sessions.touch(s)
+				c.Set(ctxUser, &u)
+			}
+		}
+		s.CSRFToken() // make sure forms on this page have a token
+		c.Response().Before(func() {
+			if err := h.Sessions.save(c, s); err != nil {
+				h.Log.Error("save session", "err", err)
+			}
+		})
+		return next(c)
+	}
+}
+
+// RequireUser sends anonymous visitors to the login page, keeping the page they
+// asked for. An htmx request gets HX-Redirect, never a login form in a card.
+func (h *Handler) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if userOf(c) != nil {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return next(c)
+		}
+		target := c.Request().URL.RequestURI()
+		if c.Request().Header.Get(HXRequest) == "true" {
+			if cur, err := url.Parse(c.Request().Header.Get(HXCurrentURL)); err == nil && cur.Path != "" {
+				target = cur.RequestURI()
+			}
+			c.Response().Header().Set(HXRedirect, loginURL(target))
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		if c.Request().Method != http.MethodGet {
+			target = "/"
+		}
+		return c.Redirect(http.StatusSeeOther, loginURL(target))
+	}
+}
+
+// RequireCSRF refuses state-changing requests that are cross-origin (Go's
+// CrossOriginProtection: Sec-Fetch-Site and Origin) or lack the session's
+// synchronizer token in the X-CSRF-Token header or the csrf form field.
+func (h *Handler) RequireCSRF(cop *http.CrossOriginProtection) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			if err := cop.Check(r); err != nil {
+				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
+			}
+			got := r.Header.Get("X-CSRF-Token")
+			if got == "" {
+				got = c.FormValue("csrf")
+			}
+			want := sessionOf(c).stringValue(keyCSRF)
+			if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+				return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
+			}
+			return next(c)
+		}
+	}
+}
+
+// ShowLogin handles GET /login.
+func (h *Handler) ShowLogin(c echo.Context) error {
+	next := SafeNext(c.QueryParam("next"))
+	if userOf(c) != nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return render(c, http.StatusOK, views.LoginPage(views.LoginData{Page: h.page(c, "Log in", ""), Next: next}))
+}
+
+// Login handles POST /login.
+func (h *Handler) Login(c echo.Context) error {
+	ctx := c.Request().Context()
+	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+	password := c.FormValue("password")
+	next := SafeNext(c.FormValue("next"))
+	addr := c.RealIP()
+	fail := func(status int, msg string) error {
+		data := views.LoginData{Page: h.page(c, "Log in", ""), Email: email, Next: next, Error: msg}
+		return render(c, status, views.LoginPage(data))
+	}
+	if ok, wait := h.Logins.Allow(email, addr); !ok {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
+		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+humanWait(wait)+".")
+	}
+	u, hash, err := h.Store.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		store.DummyVerify(password) // same cost as a real check
+	case err != nil:
+		return err
+	}
+	ok := false
+	if err == nil {
+		ok, _ = store.VerifyPassword(hash, password)
+	}
+	if !ok || u.Disabled {
+		h.Logins.Fail(email, addr)
+		h.audit(c, store.AuditEvent{Action: "login_failed", UserEmail: email, Outcome: "refused"})
+		return fail(http.StatusUnauthorized, "Wrong email or password.")
+	}
+	h.Logins.Succeed(email)
+	sessionOf(c).login(u.ID, u.SessionVersion, h.now())
+	c.Set(ctxUser, &u)
+	h.audit(c, store.AuditEvent{Action: "login", Outcome: "ok"})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// Logout handles POST /logout. It ends every session of the user, on every
+// device, by bumping the session version.
+func (h *Handler) Logout(c echo.Context) error {
+	if u := userOf(c); u != nil {
+		if _, err := h.Store.BumpSessionVersion(c.Request().Context(), u.ID); err != nil {
+			return err
+		}
+		h.audit(c, store.AuditEvent{Action: "logout", Outcome: "ok"})
+	}
+	sessionOf(c).clear()
+	sessionOf(c).setFlash("You are logged out.")
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// loginURL is the login page that returns to target afterwards.
+func loginURL(target string) string {
+	target = SafeNext(target)
+	if target == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(target)
+}
+
+// SafeNext returns target when it is a local path on this site, else "/".
+// Protocol-relative ("//host"), backslash tricks ("/\host", "%5C"), schemes,
+// hosts and control characters are all refused.
+func SafeNext(target string) string {
+	if target == "" || len(target) > 2048 || target[0] != '/' {
+		return "/"
+	}
+	unescaped, err := url.PathUnescape(target)
+	if err != nil {
+		return "/"
+	}
+	for _, s := range []string{target, unescaped} {
+		if strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") {
+			return "/"
+		}
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f {
+				return "/"
+			}
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return target
+}
+
+// page builds the layout data for a full page.
+func (h *Handler) page(c echo.Context, title, nav string) views.Page {
+	p := views.Page{Title: title, Nav: nav}
+	if s := sessionOf(c); s != nil {
+		p.CSRFToken = s.CSRFToken()
+		if msg := s.takeFlash(); msg != "" {
+			p.Flash = &views.Flash{Kind: "info", Message: msg}
+		}
+	}
+	if u := userOf(c); u != nil {
+		p.User = &views.UserInfo{Email: u.Email, Role: string(u.Role), Admin: u.CanAdmin()}
+	}
+	return p
+}
+
+// audit writes an audit event for the current user; a failure is logged, not
+// shown: the user's action already happened.
+func (h *Handler) audit(c echo.Context, e store.AuditEvent) {
+	if u := userOf(c); u != nil {
+		e.UserID, e.UserEmail = u.ID, u.Email
+	}
+	e.RemoteAddr = c.RealIP()
+	if err := h.Store.AddAudit(c.Request().Context(), e); err != nil {
+		h.Log.Error("write audit event", "err", err, "action", e.Action)
+	}
+}
+
+// retryAfterSeconds formats a wait for the Retry-After header.
+func retryAfterSeconds(d time.Duration) string {
+	return strconvItoa(int((d + time.Second - 1) / time.Second))
+}

@@ -1,0 +1,54 @@
+// Package handlers holds the dashboard's HTTP handlers, one file per resource,
+// plus the session, CSRF and render helpers they share.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/store"
+)
+
+// JobsAPI is the part of the Cloudflare client the handlers use;
+// *apiclient.Client satisfies it.
+type JobsAPI interface {
+	ListJobs(ctx context.Context, cred apiclient.Credential, accountID string, opts apiclient.ListJobsOptions) ([]apiclient.Job, apiclient.ResultInfo, error)
+	GetJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	CancelJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	ListJobMessages(ctx context.Context, cred apiclient.Credential, accountID, jobID string, opts apiclient.ListJobMessagesOptions) ([]apiclient.Message, apiclient.ResultInfo, error)
+}
+
+// Handler carries the dependencies of every handler. main builds it
+// explicitly; there are no globals.
+type Handler struct {
+	Store     store.Store
+	API       JobsAPI
+	Sessions  *SessionManager
+	Logins    *LoginLimiter
+	Log       *slog.Logger
+	PublicURL *url.URL // for absolute share links
+	// UpstreamTimeout bounds each page's calls to Cloudflare.
+	UpstreamTimeout time.Duration
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// now returns the handler's current time.
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// upstreamCtx bounds a page's upstream calls.
+func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := h.UpstreamTimeout
+	if d <= 0 {
+		d = 15 * time.Second
+	}
+	return context.WithTimeout(ctx, d)
+}

@@ -1,0 +1,23 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Healthz handles GET /healthz: the process is up.
+func (h *Handler) Healthz(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
+
+// Readyz handles GET /readyz: the database answers.
+func (h *Handler) Readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.Store.Ping(ctx); err != nil {
+		h.Log.Error("readiness: database unreachable", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}

@@ -1,0 +1,224 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/views"
+)
+
+// messagesPerPage is the page size of the per-message results.
+const messagesPerPage = 50
+
+// ShowJob handles GET /accounts/:account_id/jobs/:job_id: the job in full.
+func (h *Handler) ShowJob(c echo.Context) error {
+	accountID, jobID, err := validJob(c)
+	if err != nil {
+		return err
+	}
+	mq, err := parseMessagesQuery(c)
+	if err != nil {
+		return err
+	}
+	cred, err := h.credentialFor(c, accountID)
+	if errors.Is(err, errNoCredential) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	ctx, cancel := h.upstreamCtx(c.Request().Context())
+	defer cancel()
+	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
+	if err != nil {
+		h.logUpstream(c, "get job", err)
+		return echo.NewHTTPError(upstreamStatus(c, err), apiclient.Explain(err))
+	}
+	u := userOf(c)
+	card := jobCard(accountID, job, cardOptions{canCancel: u.CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()})
+	data := views.JobPageData{
+		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
+		Card:         card,
+		ShareURL:     h.PublicURL.String() + card.URL,
+		Fields:       jobFields(job, h.now()),
+		SearchParams: searchFields(job.SearchParams),
+		Messages:     h.messageList(c, cred, accountID, jobID, mq),
+		ConfirmOpen:  c.QueryParam("confirm") == "cancel" && card.CanCancel,
+	}
+	return render(c, http.StatusOK, views.JobPage(data))
+}
+
+// JobMessages handles GET /accounts/:account_id/jobs/:job_id/messages: the
+// per-message region for htmx; a full-page request goes to the job page.
+func (h *Handler) JobMessages(c echo.Context) error {
+	accountID, jobID, err := validJob(c)
+	if err != nil {
+		return err
+	}
+	mq, err := parseMessagesQuery(c)
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, mq.pageURL(accountID, jobID, mq.page))
+	}
+	cred, err := h.credentialFor(c, accountID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.MessagesRegion(h.messageList(c, cred, accountID, jobID, mq)))
+}
+
+// messagesQuery is the per-message region's validated query.
+type messagesQuery struct {
+	status apiclient.JobStatus
+	page   int
+}
+
+func parseMessagesQuery(c echo.Context) (messagesQuery, error) {
+	q := messagesQuery{status: apiclient.JobStatus(c.QueryParam("status")), page: 1}
+	if q.status != "" && !q.status.Known() {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "Unknown message status filter.")
+	}
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return q, echo.NewHTTPError(http.StatusBadRequest, "Page must be a number from 1.")
+		}
+		q.page = n
+	}
+	return q, nil
+}
+
+// query encodes q at page.
+func (q messagesQuery) query(page int) string {
+	v := url.Values{}
+	if q.status != "" {
+		v.Set("status", string(q.status))
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// pageURL is the job page showing the messages at page.
+func (q messagesQuery) pageURL(accountID, jobID string, page int) string {
+	return jobURL(accountID, jobID) + q.query(page)
+}
+
+// messageList fetches one page of message rows.
+func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, accountID, jobID string, q messagesQuery) views.MessageList {
+	list := views.MessageList{Status: string(q.status), PerPage: messagesPerPage, Page: q.page,
+		ActionURL: jobURL(accountID, jobID) + "/messages"}
+	for _, s := range apiclient.JobStatuses {
+		list.Statuses = append(list.Statuses, string(s))
+	}
+	fragment := func(page int) string { return list.ActionURL + q.query(page) }
+	if q.page > 1 {
+		list.PrevURL = fragment(q.page - 1)
+	}
+	ctx, cancel := h.upstreamCtx(c.Request().Context())
+	defer cancel()
+	msgs, info, err := h.API.ListJobMessages(ctx, cred, accountID, jobID,
+		apiclient.ListJobMessagesOptions{Page: q.page, PerPage: messagesPerPage, Status: q.status})
+	if err != nil {
+		h.logUpstream(c, "list job messages", err)
+		list.Error = apiclient.Explain(err)
+		return list
+	}
+	now := h.now()
+	for _, m := range msgs {
+		list.Rows = append(list.Rows, views.MessageRow{
+			ID: m.ID, Recipient: m.ActionParams.ClientRecipient, PostfixID: m.PostfixID,
+			EmailMessageID: m.EmailMessageID, Status: statusLabel(m.Status), StatusClass: statusClass(m.Status),
+			Retries: strconv.FormatInt(m.RetryCount, 10), Reason: m.StatusMessage,
+			Processed: displayTime(m.ProcessedAt, now), RetryAfter: displayTime(m.RetryAfter, now),
+		})
+	}
+	if info.MayHaveMore() {
+		list.NextURL = fragment(q.page + 1)
+	}
+	if len(msgs) == 0 {
+		list.Empty = "No messages match."
+	}
+	return list
+}
+
+// jobFields lists the job's fields that the card does not already show.
+func jobFields(j *apiclient.Job, now time.Time) []views.Field {
+	f := []views.Field{
+		{Label: "Job ID", Value: j.ID},
+		{Label: "Action type", Value: string(j.ActionType)},
+		{Label: "Status", Value: string(j.Status)},
+	}
+	if j.ActionParams.Destination != "" {
+		f = append(f, views.Field{Label: "Destination", Value: destinationLabel(j.ActionParams.Destination) + " (" + string(j.ActionParams.Destination) + ")"})
+	}
+	if j.ActionParams.ExpectedDisposition != "" {
+		f = append(f, views.Field{Label: "Expected disposition", Value: string(j.ActionParams.ExpectedDisposition), Note: "deprecated upstream"})
+	}
+	f = append(f, views.Field{Label: "Created", Value: displayTime(&j.CreatedAt, now).Exact})
+	if t := displayTime(j.StartedAt, now); t.Exact != "" {
+		f = append(f, views.Field{Label: "Started", Value: t.Exact})
+	}
+	if t := displayTime(j.CompletedAt, now); t.Exact != "" {
+		f = append(f, views.Field{Label: "Completed", Value: t.Exact})
+	}
+	if j.MessagesSkipped == nil && j.MessagesCancelled == nil {
+		f = append(f, views.Field{Label: "Skipped / cancelled counters", Value: "not reported by the API for this job"})
+	}
+	return f
+}
+
+// searchFields renders all 17 search parameters readably; unset ones are left
+// out.
+func searchFields(p apiclient.SearchParams) []views.Field {
+	var f []views.Field
+	add := func(label, value, note string) {
+		if strings.TrimSpace(value) != "" {
+			f = append(f, views.Field{Label: label, Value: value, Note: note})
+		}
+	}
+	yesNo := func(b *bool) string {
+		switch {
+		case b == nil:
+			return ""
+		case *b:
+			return "yes"
+		}
+		return "no"
+	}
+	when := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	add("From", when(p.Start), "")
+	add("Until", when(p.End), "")
+	add("Sender", p.Sender, "")
+	add("Sender domain", p.Domain, "")
+	add("Recipient", p.Recipient, "")
+	add("Subject contains", p.Subject, "")
+	add("Exact subject", p.ExactSubject, "")
+	add("Search terms", p.Query, "")
+	add("Final disposition", string(p.FinalDisposition), "")
+	add("Delivery status", string(p.DeliveryStatus), "")
+	add("Message action", string(p.MessageAction), "")
+	add("Message ID", p.MessageID, "")
+	add("Alert ID", p.AlertID, "")
+	add("Metric", p.Metric, "")
+	add("Detections only", yesNo(p.DetectionsOnly), "")
+	add("Include submissions", yesNo(p.Submissions), "")
+	add("Action log", yesNo(p.ActionLog), "deprecated upstream")
+	return f
+}

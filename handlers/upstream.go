@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/views"
+)
+
+// errNoCredential means the user holds no credential for the account; the
+// handler has already answered with a page offering to add one.
+var errNoCredential = errors.New("no credential for account")
+
+// validAccount returns the path's account ID, or a 404 when it is malformed.
+// No upstream call is ever made for a malformed ID.
+func validAccount(c echo.Context) (string, error) {
+	id := c.Param("account_id")
+	if !apiclient.ValidAccountID(id) {
+		return "", echo.NewHTTPError(http.StatusNotFound, "There is no such account: account IDs are 32 lowercase hexadecimal characters.")
+	}
+	return id, nil
+}
+
+// validJob returns the path's account and job IDs, or a 404.
+func validJob(c echo.Context) (string, string, error) {
+	accountID, err := validAccount(c)
+	if err != nil {
+		return "", "", err
+	}
+	jobID := c.Param("job_id")
+	if !apiclient.ValidJobID(jobID) {
+		return "", "", echo.NewHTTPError(http.StatusNotFound, "There is no such job: job IDs are lowercase UUIDs.")
+	}
+	return accountID, jobID, nil
+}
+
+// credentialFor opens the user's credential for the account. When there is
+// none it answers with a page (or, for htmx, a message) offering to add one and
+// returns errNoCredential.
+func (h *Handler) credentialFor(c echo.Context, accountID string) (apiclient.Credential, error) {
+	u := userOf(c)
+	_, secret, err := h.Store.CredentialForAccount(c.Request().Context(), u.ID, accountID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		addURL := "/credentials?account_id=" + accountID
+		if isFragment(c) {
+			return apiclient.Credential{}, echo.NewHTTPError(http.StatusForbidden,
+				"You have no Cloudflare credential for this account. Add one on the Credentials page.")
+		}
+		data := views.NoCredentialData{Page: h.page(c, "Credential needed", "credentials"), AccountID: accountID, AddURL: addURL}
+		if rerr := render(c, http.StatusForbidden, views.NoCredentialPage(data)); rerr != nil {
+			return apiclient.Credential{}, rerr
+		}
+		return apiclient.Credential{}, errNoCredential
+	case errors.Is(err, store.ErrSecretUnreadable):
+		return apiclient.Credential{}, echo.NewHTTPError(http.StatusConflict,
+			"Your stored credential for this account can no longer be opened (the encryption key changed). Delete it and add it again.")
+	case err != nil:
+		return apiclient.Credential{}, err
+	}
+	return apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key}, nil
+}
+
+// upstreamStatus picks the HTTP status the dashboard answers with when a
+// Cloudflare call failed. The body always carries apiclient.Explain's sentence.
+func upstreamStatus(c echo.Context, err error) int {
+	var apiErr *apiclient.APIError
+	switch {
+	case errors.Is(err, apiclient.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, apiclient.ErrRateLimited):
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(apiErr.RetryAfter.Seconds())))
+		}
+		return http.StatusServiceUnavailable
+	case errors.Is(err, apiclient.ErrUnauthorized), errors.Is(err, apiclient.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, apiclient.ErrBadRequest):
+		return http.StatusBadRequest
+	}
+	return http.StatusBadGateway
+}
+
+// logUpstream records a failed Cloudflare call once, at Warn: the analyst sees
+// the sentence, operators see the codes and the Ray ID. Error text never holds
+// a credential.
+func (h *Handler) logUpstream(c echo.Context, what string, err error) {
+	attrs := []any{"err", err.Error(), "path", c.Path()}
+	var apiErr *apiclient.APIError
+	if errors.As(err, &apiErr) {
+		attrs = append(attrs, "upstream_status", apiErr.StatusCode, "ray_id", apiErr.RayID)
+	}
+	h.Log.Warn(what, attrs...)
+}

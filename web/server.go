@@ -1,0 +1,121 @@
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/static"
+)
+
+// Limits applied to every request.
+const (
+	bodyLimit = "64K" // forms only: a credential, a reason, a login
+)
+
+// contentSecurityPolicy allows our own scripts and styles only: no inline
+// script, no eval, no plugins, no framing.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+
+// app holds what the error handler needs.
+type app struct {
+	h   *handlers.Handler
+	log *slog.Logger
+}
+
+// New assembles the Echo application: middleware in order, the route table,
+// the error handler and the embedded static files.
+func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
+	a := &app{h: h, log: log}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.errorHandler
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(requestLogger(log))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.Error("panic", "err", err.Error(), "path", c.Path(), "stack", string(stack))
+			return err
+		}}))
+	e.Use(securityHeaders(cfg.Secure()))
+	e.Use(middleware.BodyLimit(bodyLimit))
+
+	static, _ := fs.Sub(staticFS(), ".")
+	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static)))))
+
+	cop := http.NewCrossOriginProtection()
+	if cfg.PublicURL != nil {
+		_ = cop.AddTrustedOrigin(cfg.PublicURL.Scheme + "://" + cfg.PublicURL.Host)
+	}
+	routes(e, h, cop)
+	return e
+}
+
+// staticFS is the embedded static tree.
+func staticFS() fs.FS { return static.FS }
+
+// cacheStatic lets browsers keep static files for an hour.
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the browser hardening headers on every response, error
+// pages and 404s included.
+func securityHeaders(secure bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if secure {
+				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// ipExtractor takes the client address from X-Forwarded-For only when the
+// direct peer is a configured trusted proxy; otherwise the peer address. Echo's
+// default would trust any X-Forwarded-For.
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(prefixToIPNet(p)))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// requestLogger logs one line per request through slog. The URI is the path
+// only: queries hold no secrets, but they are noise.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.Info("request", "method", v.Method, "path", strings.ToValidUTF8(v.URIPath, "?"), "status", v.Status,
+				"latency_ms", float64(v.Latency)/float64(time.Millisecond), "request_id", v.RequestID, "remote_ip", v.RemoteIP)
+			return nil
+		},
+	})
+}

@@ -1,0 +1,273 @@
+// Package webtest starts the real dashboard for tests: the real Echo app, the
+// real SQLite store in a temporary folder and the Cloudflare simulator on a
+// fake clock, each on a loopback httptest server.
+package webtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/cfsim"
+	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/web"
+)
+
+// Test analysts, created by New. Each has the simulator token of matching
+// permission stored for both demo accounts (the viewer's is read-only).
+const (
+	Responder = "responder@test.example"
+	Viewer    = "viewer@test.example"
+	Admin     = "admin@test.example"
+	Nobody    = "nobody@test.example" // exists, but holds no credential
+	Password  = "correct horse battery staple"
+)
+
+// Account is the first demo account: it has jobs in every state.
+const Account = cfsim.DemoAccountID
+
+// App is a running dashboard with its simulator.
+type App struct {
+	URL     string
+	Sim     *cfsim.Server
+	SimURL  string
+	Clock   *cfsim.FakeClock
+	Store   *store.SQLite
+	Handler *handlers.Handler
+	Users   map[string]store.User
+	Logs    *LogBuffer
+	Client  *apiclient.Client
+	DBPath  string
+}
+
+// Options tune New.
+type Options struct {
+	Shape     cfsim.Shape // simulator job shape (default the newer 16 fields)
+	RateLimit int         // simulator requests per 5 minutes per token; 0 = Cloudflare's 1200, -1 = off
+}
+
+// New starts an App; everything stops when the test ends.
+func New(t testing.TB, opts Options) *App {
+	t.Helper()
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clock := cfsim.NewFakeClock(start)
+	simCfg := cfsim.DemoConfig(start)
+	simCfg.Clock = clock
+	simCfg.Shape = opts.Shape
+	simCfg.RateLimit = opts.RateLimit
+	sim, err := cfsim.New(simCfg)
+	if err != nil {
+		t.Fatalf("cfsim.New: %v", err)
+	}
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+
+	dir := t.TempDir()
+	ring, err := store.NewKeyring(make32(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "test.db")
+	st, err := store.OpenSQLite(context.Background(), dbPath, ring)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+
+	logs := &LogBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := apiclient.New(apiclient.WithBaseURL(simSrv.URL+"/client/v4"), apiclient.WithRetries(2, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := handlers.NewSessionManager([]handlers.KeyPair{{Hash: make32(1), Block: make32(2)}}, false, 30*time.Minute, 12*time.Hour, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Users: map[string]store.User{}, DBPath: dbPath}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	a.URL = srv.URL
+	public, _ := url.Parse(srv.URL)
+	a.Handler = &handlers.Handler{
+		Store: st, API: client, Sessions: sm, Log: log, PublicURL: public,
+		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
+		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
+	}
+	cfg := web.Config{PublicURL: public}
+	srv.Config.Handler = web.New(cfg, a.Handler, log)
+
+	hasher, err := store.NewHasher(store.TestParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct {
+		email string
+		role  store.Role
+		token string
+	}{
+		{Responder, store.RoleResponder, cfsim.DemoWriteToken},
+		{Viewer, store.RoleViewer, cfsim.DemoReadToken},
+		{Admin, store.RoleAdmin, cfsim.DemoWriteToken},
+		{Nobody, store.RoleResponder, ""},
+	} {
+		hash, err := hasher.Hash(Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, err := st.CreateUser(context.Background(), u.email, u.role, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Users[u.email] = user
+		if u.token == "" {
+			continue
+		}
+		for _, acct := range []string{cfsim.DemoAccountID, cfsim.DemoSecondAccountID} {
+			if _, err := st.AddCredential(context.Background(), store.NewCredential{
+				UserID: user.ID, Label: "Simulator " + acct[:6], AccountID: acct,
+				Kind: store.CredentialAPIToken, Secret: store.Secret{Token: u.token},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return a
+}
+
+// make32 returns a deterministic 32-byte test key.
+func make32(b byte) []byte {
+	k := make([]byte, 32)
+	for i := range k {
+		k[i] = b + byte(i)
+	}
+	return k
+}
+
+// Browser returns an HTTP client with its own cookie jar that does not follow
+// redirects, so tests see every 303.
+func (a *App) Browser(t testing.TB) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Login signs the client in as email and returns it.
+func (a *App) Login(t testing.TB, email string) *http.Client {
+	t.Helper()
+	c := a.Browser(t)
+	resp := a.PostForm(t, c, "/login", url.Values{"email": {email}, "password": {Password}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as %s: status %d, want 303", email, resp.StatusCode)
+	}
+	return c
+}
+
+// CSRF fetches a page and returns the session's CSRF token from its markup.
+func (a *App) CSRF(t testing.TB, c *http.Client) string {
+	t.Helper()
+	resp, err := c.Get(a.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	const marker = `name="csrf" value="`
+	s := string(body)
+	i := strings.Index(s, marker)
+	if i < 0 {
+		// signed in: /login redirects; read it from another page
+		resp2, err := c.Get(a.URL + "/credentials")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp2.Body.Close()
+		b2, _ := io.ReadAll(resp2.Body)
+		s = string(b2)
+		i = strings.Index(s, marker)
+		if i < 0 {
+			t.Fatalf("no csrf token in page")
+		}
+	}
+	s = s[i+len(marker):]
+	return s[:strings.IndexByte(s, '"')]
+}
+
+// PostForm posts a form with the session's CSRF token added (unless the form
+// already has a "csrf" key) and a same-origin Origin header.
+func (a *App) PostForm(t testing.TB, c *http.Client, path string, form url.Values) *http.Response {
+	t.Helper()
+	if _, ok := form["csrf"]; !ok {
+		form.Set("csrf", a.CSRF(t, c))
+	}
+	req, _ := http.NewRequest(http.MethodPost, a.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.URL)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// Get fetches path; htmx adds the HX-Request header.
+func (a *App) Get(t testing.TB, c *http.Client, path string, htmx bool) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("HX-Current-URL", a.URL+path)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// UpstreamCalls counts simulator requests whose path contains substr.
+func (a *App) UpstreamCalls(method, substr string) int {
+	n := 0
+	for _, r := range a.Sim.Requests() {
+		if (method == "" || r.Method == method) && strings.Contains(r.Path, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// LogBuffer collects log output safely across goroutines.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+// Write appends p.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
