@@ -10,6 +10,7 @@ import (
 
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/store"
+	"golang.org/x/sync/singleflight"
 )
 
 // JobsAPI is the part of the Cloudflare client the handlers use;
@@ -34,6 +35,8 @@ type Handler struct {
 	UpstreamTimeout time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	cancels singleflight.Group // one cancel call per job at a time
 }
 
 // now returns the handler's current time.

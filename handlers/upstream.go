@@ -66,16 +66,19 @@ func (h *Handler) credentialFor(c echo.Context, accountID string) (apiclient.Cre
 }
 
 // upstreamStatus picks the HTTP status the dashboard answers with when a
-// Cloudflare call failed. The body always carries apiclient.Explain's sentence.
+// Cloudflare call failed, and passes a rate limit's wait on as Retry-After.
+// The body always carries apiclient.Explain's sentence.
 func upstreamStatus(c echo.Context, err error) int {
-	var apiErr *apiclient.APIError
+	setRetryAfter(c, err)
+	return statusFor(err)
+}
+
+// statusFor maps an upstream error to the dashboard's answer status.
+func statusFor(err error) int {
 	switch {
 	case errors.Is(err, apiclient.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, apiclient.ErrRateLimited):
-		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(apiErr.RetryAfter.Seconds())))
-		}
 		return http.StatusServiceUnavailable
 	case errors.Is(err, apiclient.ErrUnauthorized), errors.Is(err, apiclient.ErrForbidden):
 		return http.StatusForbidden
@@ -83,6 +86,14 @@ func upstreamStatus(c echo.Context, err error) int {
 		return http.StatusBadRequest
 	}
 	return http.StatusBadGateway
+}
+
+// setRetryAfter copies a rate limit's wait into the Retry-After header.
+func setRetryAfter(c echo.Context, err error) {
+	var apiErr *apiclient.APIError
+	if errors.Is(err, apiclient.ErrRateLimited) && errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(apiErr.RetryAfter.Seconds())))
+	}
 }
 
 // logUpstream records a failed Cloudflare call once, at Warn: the analyst sees

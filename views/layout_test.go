@@ -119,10 +119,11 @@ func TestLayoutNav(t *testing.T) {
 		wantLinks []string
 		current   string
 	}{
-		{"responder on jobs", "jobs", false, []string{"Jobs", "Credentials"}, "Jobs"},
-		{"accounts counts as jobs", "accounts", false, []string{"Jobs", "Credentials"}, "Jobs"},
-		{"admin on audit", "audit", true, []string{"Jobs", "Credentials", "Audit"}, "Audit"},
-		{"credentials", "credentials", false, []string{"Jobs", "Credentials"}, "Credentials"},
+		{"responder on jobs", "jobs", false, []string{"Jobs", "Credentials", "My activity"}, "Jobs"},
+		{"accounts counts as jobs", "accounts", false, []string{"Jobs", "Credentials", "My activity"}, "Jobs"},
+		{"admin on audit", "audit", true, []string{"Jobs", "Credentials", "Audit log"}, "Audit log"},
+		{"responder on own activity", "audit", false, []string{"Jobs", "Credentials", "My activity"}, "My activity"},
+		{"credentials", "credentials", false, []string{"Jobs", "Credentials", "My activity"}, "Credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -229,3 +229,44 @@ type ErrorData struct {
 	Heading string
 	Message string
 }
+
+// AuditData is the audit page: every analyst's events for admins, the
+// analyst's own history for everyone else.
+type AuditData struct {
+	Page
+	Scope   string // "All analysts" or "Your own activity"
+	Filters AuditFilters
+	Rows    []AuditRow
+	Page2   int    // the page number shown
+	PrevURL string // "" on the first page
+	NextURL string // "" when this was the last page
+	CSVURL  string // the same filters as CSV
+	Empty   string
+}
+
+// AuditFilters are the audit page's filter form values and choices.
+type AuditFilters struct {
+	Admin     bool // the email filter is offered to admins only
+	Email     string
+	Action    string
+	AccountID string
+	JobID     string
+	Since     string // YYYY-MM-DD
+	Until     string // YYYY-MM-DD, inclusive
+	Actions   []string
+	ActionURL string
+}
+
+// AuditRow is one audit event, display-ready.
+type AuditRow struct {
+	At         Time
+	User       string
+	Action     string
+	AccountID  string
+	JobID      string
+	JobURL     string // "" when the event names no job
+	Reason     string
+	Outcome    string
+	Detail     string
+	RemoteAddr string
+}

@@ -38,7 +38,7 @@ func TestBrowserListFilterAndJobPage(t *testing.T) {
 	}
 
 	webtest.Do(t, ctx, "open a job from its card",
-		chromedp.Click(chromedp.CSS(`[data-testid="job-card"] a[href*="/jobs/"]`)),
+		jsClick(`[data-testid="job-card"] a[href*="/jobs/"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="messages"]`)),
 	)
 	if location = webtest.Location(t, ctx); !strings.Contains(location, "/accounts/"+webtest.Account+"/jobs/") {

@@ -4,34 +4,41 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/handlers"
 )
 
-// routes is the dashboard's one route table.
+// routes is the dashboard's one route table. Middleware is given per route
+// rather than through groups: an Echo group with middleware also catches every
+// unknown path below it, which would turn a wrong method's 405 into a 404.
 func routes(e *echo.Echo, h *handlers.Handler, cop *http.CrossOriginProtection) {
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
 
-	// Everything below has a session and CSRF protection on unsafe methods.
-	s := e.Group("", h.LoadSession, h.RequireCSRF(cop))
-	s.GET("/login", h.ShowLogin)
-	s.POST("/login", h.Login)
-	s.POST("/logout", h.Logout)
+	// Session and CSRF protection on unsafe methods.
+	session := []echo.MiddlewareFunc{h.LoadSession, h.RequireCSRF(cop)}
+	e.GET("/login", h.ShowLogin, session...)
+	e.POST("/login", h.Login, session...)
+	e.POST("/logout", h.Logout, session...)
 
-	// Everything below needs a signed-in analyst.
-	u := s.Group("", h.RequireUser)
-	u.GET("/", h.Home)
-	u.GET("/accounts", h.ShowAccounts)
-	u.GET("/credentials", h.ShowCredentials)
-	u.POST("/credentials", h.AddCredential)
-	u.POST("/credentials/:id/test", h.TestCredential)
-	u.POST("/credentials/:id/delete", h.DeleteCredential)
-	u.GET("/accounts/:account_id/jobs", h.ListJobs)
-	u.GET("/accounts/:account_id/jobs/:job_id", h.ShowJob)
-	u.GET("/accounts/:account_id/jobs/:job_id/messages", h.JobMessages)
+	// A signed-in analyst as well.
+	user := slices.Concat(session, []echo.MiddlewareFunc{h.RequireUser})
+	e.GET("/", h.Home, user...)
+	e.GET("/accounts", h.ShowAccounts, user...)
+	e.GET("/credentials", h.ShowCredentials, user...)
+	e.POST("/credentials", h.AddCredential, user...)
+	e.POST("/credentials/:id/test", h.TestCredential, user...)
+	e.POST("/credentials/:id/delete", h.DeleteCredential, user...)
+	e.GET("/accounts/:account_id/jobs", h.ListJobs, user...)
+	e.GET("/accounts/:account_id/jobs/:job_id", h.ShowJob, user...)
+	e.GET("/accounts/:account_id/jobs/:job_id/messages", h.JobMessages, user...)
+	e.GET("/accounts/:account_id/jobs/:job_id/card", h.JobCard, user...)
+	e.POST("/accounts/:account_id/jobs/:job_id/cancel", h.CancelJob, user...)
+	e.GET("/audit", h.ShowAudit, user...)
+	e.GET("/audit.csv", h.ExportAudit, user...)
 }
 
 // newRequestID is a random UUID per request.

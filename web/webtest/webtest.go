@@ -271,3 +271,28 @@ func (l *LogBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// HTMXPost posts a form as htmx does from the page at current: HX-Request,
+// HX-Current-URL and the CSRF token in X-CSRF-Token. The body is returned.
+func (a *App) HTMXPost(t testing.TB, c *http.Client, current, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	return a.HTMXPostToken(t, c, a.CSRF(t, c), current, path, form)
+}
+
+// HTMXPostToken is HTMXPost with a given CSRF token (tests of refusals).
+func (a *App) HTMXPostToken(t testing.TB, c *http.Client, token, current, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, a.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.URL)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Current-URL", a.URL+current)
+	req.Header.Set("X-CSRF-Token", token)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
