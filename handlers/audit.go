@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func (h *Handler) parseAuditQuery(c echo.Context) (auditQuery, error) {
 	bad := func(msg string) (auditQuery, error) { return q, echo.NewHTTPError(http.StatusBadRequest, msg) }
 	f := &q.filter
 	if q.form.Action != "" {
-		if !contains(auditActions, q.form.Action) {
+		if !slices.Contains(auditActions, q.form.Action) {
 			return bad("Unknown action filter.")
 		}
 		f.Action = q.form.Action
@@ -161,7 +162,7 @@ func (h *Handler) ExportAudit(c echo.Context) error {
 	}
 	var events []store.AuditEvent
 	for f := q.filter; len(events) < auditExportMax; f.Offset += store.MaxAuditLimit {
-		f.Limit = store.MaxAuditLimit
+		f.Limit = min(store.MaxAuditLimit, auditExportMax-len(events))
 		page, err := h.Store.ListAudit(c.Request().Context(), f)
 		if err != nil {
 			return err
@@ -199,14 +200,4 @@ func CSVSafe(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// contains reports whether list holds s.
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,14 +1,17 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -43,11 +46,14 @@ func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				s.clear()
 				s.setFlash("Your session expired; log in again.")
 			default:
-				h.Sessions.touch(s)
+				if !isPoll(c) { // a tab left open must not keep a session alive
+					h.Sessions.touch(s)
+				}
 				c.Set(ctxUser, &u)
 			}
 		}
 		s.CSRFToken() // make sure forms on this page have a token
+		c.Response().Header().Set("Cache-Control", "no-store")
 		c.Response().Before(func() {
 			if err := h.Sessions.save(c, s); err != nil {
 				h.Log.Error("save session", "err", err)
@@ -62,7 +68,6 @@ func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handler) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if userOf(c) != nil {
-			c.Response().Header().Set("Cache-Control", "no-store")
 			return next(c)
 		}
 		target := c.Request().URL.RequestURI()
@@ -90,6 +95,13 @@ func (h *Handler) RequireCSRF(cop *http.CrossOriginProtection) echo.MiddlewareFu
 			switch r.Method {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
 				return next(c)
+			}
+			// A browser that says the request is cross-site is believed even
+			// when the Origin is a trusted one: trusted origins are there for
+			// proxies that rewrite Host, not to override Sec-Fetch-Site.
+			site := r.Header.Get("Sec-Fetch-Site")
+			if site != "" && site != "same-origin" && site != "none" {
+				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
 			}
 			if err := cop.Check(r); err != nil {
 				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
@@ -127,10 +139,15 @@ func (h *Handler) Login(c echo.Context) error {
 		data := views.LoginData{Page: h.page(c, "Log in", ""), Email: email, Next: next, Error: msg}
 		return render(c, status, views.LoginPage(data))
 	}
-	if ok, wait := h.Logins.Allow(email, addr); !ok {
+	if ok, wait := h.Logins.Reserve(email, addr); !ok {
 		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
-		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+humanWait(wait)+".")
+		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+apiclient.HumanDuration(wait)+".")
 	}
+	release, err := h.hashSlot(c)
+	if err != nil {
+		return err
+	}
+	defer release()
 	u, hash, err := h.Store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -143,11 +160,10 @@ func (h *Handler) Login(c echo.Context) error {
 		ok, _ = store.VerifyPassword(hash, password)
 	}
 	if !ok || u.Disabled {
-		h.Logins.Fail(email, addr)
 		h.audit(c, store.AuditEvent{Action: "login_failed", UserEmail: email, Outcome: "refused"})
 		return fail(http.StatusUnauthorized, "Wrong email or password.")
 	}
-	h.Logins.Succeed(email)
+	h.Logins.Succeed(email, addr)
 	sessionOf(c).login(u.ID, u.SessionVersion, h.now())
 	c.Set(ctxUser, &u)
 	h.audit(c, store.AuditEvent{Action: "login", Outcome: "ok"})
@@ -221,18 +237,38 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 }
 
 // audit writes an audit event for the current user; a failure is logged, not
-// shown: the user's action already happened.
+// shown: the user's action already happened. The write outlives the request's
+// context, so a browser that goes away cannot erase the record of an action
+// that reached Cloudflare.
 func (h *Handler) audit(c echo.Context, e store.AuditEvent) {
 	if u := userOf(c); u != nil {
 		e.UserID, e.UserEmail = u.ID, u.Email
 	}
 	e.RemoteAddr = c.RealIP()
-	if err := h.Store.AddAudit(c.Request().Context(), e); err != nil {
-		h.Log.Error("write audit event", "err", err, "action", e.Action)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 5*time.Second)
+	defer cancel()
+	if err := h.Store.AddAudit(ctx, e); err != nil {
+		h.Log.Error("write audit event", "err", err.Error(), "action", e.Action, "account_id", e.AccountID,
+			"job_id", e.JobID, "outcome", e.Outcome)
+	}
+}
+
+// hashSlot waits for one of the password-hashing slots (argon2id takes 64 MiB
+// and a core per check), so a flood of logins cannot exhaust memory. When all
+// are busy for long the attempt is refused with 503 and Retry-After.
+func (h *Handler) hashSlot(c echo.Context) (func(), error) {
+	select {
+	case h.hashSlots() <- struct{}{}:
+		return func() { <-h.hashSlots() }, nil
+	case <-time.After(3 * time.Second):
+		c.Response().Header().Set("Retry-After", "2")
+		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "The server is busy checking other logins. Try again in a few seconds.")
+	case <-c.Request().Context().Done():
+		return nil, c.Request().Context().Err()
 	}
 }
 
 // retryAfterSeconds formats a wait for the Retry-After header.
 func retryAfterSeconds(d time.Duration) string {
-	return strconvItoa(int((d + time.Second - 1) / time.Second))
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }

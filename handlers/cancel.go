@@ -188,8 +188,12 @@ func (h *Handler) cancelUpstream(ctx context.Context, cred apiclient.Credential,
 		res.outcome = "forbidden"
 		res.message = "Cloudflare refused the cancel: your stored token can read this account but cannot cancel jobs (it needs Cloud Email Security: Write)."
 	case errors.Is(err, apiclient.ErrUnauthorized):
+		// Reading the job back with a credential Cloudflare rejects is pointless.
 		res.outcome = "unauthorized"
+		return res
 	case errors.Is(err, apiclient.ErrRateLimited):
+		// One read to show the card as it is; if that is blocked too, the
+		// card stays as it was and the reason goes to the flash region.
 		res.outcome = "rate_limited"
 	case errors.Is(err, apiclient.ErrNotFound):
 		res.outcome = "not_found"

@@ -8,12 +8,6 @@ import (
 	"github.com/respond/bulkjobs/views"
 )
 
-// strconvItoa is strconv.Itoa, named for readability at call sites.
-func strconvItoa(n int) string { return strconv.Itoa(n) }
-
-// humanWait renders a wait such as "4 minutes 10 seconds".
-func humanWait(d time.Duration) string { return apiclient.HumanDuration(d) }
-
 // formatCount renders 1204 as "1,204".
 func formatCount(n int64) string {
 	s := strconv.FormatInt(n, 10)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
@@ -36,7 +38,15 @@ type Handler struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	cancels singleflight.Group // one cancel call per job at a time
+	cancels   singleflight.Group // one cancel call per user and job at a time
+	slotsOnce sync.Once
+	slots     chan struct{} // password-hashing slots, see hashSlot
+}
+
+// hashSlots returns the semaphore of concurrent password checks: one per core.
+func (h *Handler) hashSlots() chan struct{} {
+	h.slotsOnce.Do(func() { h.slots = make(chan struct{}, runtime.NumCPU()) })
+	return h.slots
 }
 
 // now returns the handler's current time.

@@ -45,6 +45,7 @@ func (h *Handler) ShowJob(c echo.Context) error {
 		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
 		Card:         card,
 		ShareURL:     h.PublicURL.String() + card.URL,
+		ListURL:      jobsURL(accountID),
 		Fields:       jobFields(job, h.now()),
 		SearchParams: searchFields(job.SearchParams),
 		Messages:     h.messageList(c, cred, accountID, jobID, mq),

@@ -93,6 +93,11 @@ func (h *Handler) ListJobs(c echo.Context) error {
 		return err
 	}
 	status, list := h.jobList(c, cred, accountID, q)
+	if isPoll(c) && list.Error != "" {
+		// A failed refresh keeps the list on screen, still polling, and says
+		// why in the flash region.
+		return echo.NewHTTPError(status, list.Error)
+	}
 	if isFragment(c) {
 		return render(c, status, views.JobListRegion(list))
 	}
@@ -128,6 +133,7 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 	if err != nil {
 		h.logUpstream(c, "list jobs", err)
 		list.Error = apiclient.Explain(err)
+		list.RefreshURL = q.url(accountID, q.page) // keep trying: the outage may pass
 		return upstreamStatus(c, err), list
 	}
 	u := userOf(c)

@@ -1,14 +1,24 @@
 package handlers
 
 import (
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
 
-// LoginLimiter slows down password guessing: after too many failures for one
-// email or from one client address within the window, further attempts are
-// refused until the window has passed. It is kept in memory, so with several
-// replicas each one counts on its own; the limits are per replica.
+// maxLimiterKeys bounds the limiter's memory. When a spray of addresses or
+// emails fills it, expired entries are dropped; if it is still full, unknown
+// keys are refused until entries expire (fail closed) rather than forgetting
+// every counter.
+const maxLimiterKeys = 100_000
+
+// LoginLimiter slows down password guessing: after too many attempts that did
+// not succeed for one email or from one client address within the window,
+// further attempts are refused until the window has passed. An attempt is
+// counted when it starts (Reserve), so concurrent guesses cannot slip past
+// the limit, and forgiven when it succeeds. It is kept in memory, so with
+// several replicas each one counts on its own.
 type LoginLimiter struct {
 	mu       sync.Mutex
 	window   time.Duration
@@ -27,33 +37,41 @@ func NewLoginLimiter(window time.Duration, perEmail, perAddr int, now func() tim
 	return &LoginLimiter{window: window, perEmail: perEmail, perAddr: perAddr, now: now, fails: map[string][]time.Time{}}
 }
 
-// Allow reports whether a login attempt may go ahead; when not, it returns how
-// long to wait.
-func (l *LoginLimiter) Allow(email, addr string) (bool, time.Duration) {
+// Reserve checks and, when allowed, records one attempt for email from addr
+// under one lock. It returns false and the wait when the attempt is refused.
+// Call Succeed when the attempt succeeds.
+func (l *LoginLimiter) Reserve(email, addr string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	wait := max(l.blocked("e:"+email, l.perEmail), l.blocked("a:"+addr, l.perAddr))
-	return wait == 0, wait
-}
-
-// Fail records a failed attempt.
-func (l *LoginLimiter) Fail(email, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	ek, ak := emailKey(email), addrKey(addr)
+	wait := max(l.blocked(ek, l.perEmail), l.blocked(ak, l.perAddr))
+	if wait > 0 {
+		return false, wait
+	}
+	if len(l.fails) >= maxLimiterKeys {
+		l.pruneAll()
+		if len(l.fails) >= maxLimiterKeys && (l.fails[ek] == nil || l.fails[ak] == nil) {
+			return false, l.window
+		}
+	}
 	now := l.now()
-	for _, k := range []string{"e:" + email, "a:" + addr} {
-		l.fails[k] = append(l.prune(k), now)
-	}
-	if len(l.fails) > 100_000 { // bound memory under a spray of addresses
-		clear(l.fails)
-	}
+	l.fails[ek] = append(l.fails[ek], now)
+	l.fails[ak] = append(l.fails[ak], now)
+	return true, 0
 }
 
-// Succeed forgets the email's failures.
-func (l *LoginLimiter) Succeed(email string) {
+// Succeed forgets the email's attempts and takes back the address's count
+// of this attempt; the address's earlier failures stay, so one valid login
+// does not reset a spray from the same address.
+func (l *LoginLimiter) Succeed(email, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.fails, "e:"+email)
+	delete(l.fails, emailKey(email))
+	ak := addrKey(addr)
+	if fails := l.fails[ak]; len(fails) > 0 {
+		l.fails[ak] = fails[:len(fails)-1]
+		l.prune(ak)
+	}
 }
 
 // blocked returns how long key must wait, 0 when it may try.
@@ -65,7 +83,7 @@ func (l *LoginLimiter) blocked(key string, limit int) time.Duration {
 	return fails[len(fails)-limit].Add(l.window).Sub(l.now())
 }
 
-// prune drops failures older than the window.
+// prune drops attempts older than the window.
 func (l *LoginLimiter) prune(key string) []time.Time {
 	fails := l.fails[key]
 	cut := l.now().Add(-l.window)
@@ -80,4 +98,36 @@ func (l *LoginLimiter) prune(key string) []time.Time {
 	}
 	l.fails[key] = fails
 	return fails
+}
+
+// pruneAll drops every expired attempt.
+func (l *LoginLimiter) pruneAll() {
+	for k := range l.fails {
+		l.prune(k)
+	}
+}
+
+// emailKey normalises an email for counting and bounds its size.
+func emailKey(email string) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 320 {
+		email = email[:320]
+	}
+	return "e:" + email
+}
+
+// addrKey counts IPv6 clients per /64, the block one subscriber usually holds.
+func addrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		if len(addr) > 64 {
+			addr = addr[:64]
+		}
+		return "a:" + addr
+	}
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return "a:" + p.String()
+	}
+	return "a:" + a.Unmap().String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -142,14 +143,28 @@ func (s *Session) login(userID, version int64, now time.Time) {
 	s.set(keyCSRF, randomToken())
 }
 
-// clear empties the session and keeps a fresh CSRF token for the login form.
+// clear signs the session out. The CSRF token stays: pages still open in the
+// browser hold it, and their next request must reach the login redirect, not
+// a "form expired" refusal. A new token is issued at login.
 func (s *Session) clear() {
+	token := s.stringValue(keyCSRF)
 	s.raw.Values = map[any]any{}
-	s.set(keyCSRF, randomToken())
+	if token == "" {
+		token = randomToken()
+	}
+	s.set(keyCSRF, token)
 }
 
+// maxFlashLen keeps the cookie small: a flash may carry upstream text.
+const maxFlashLen = 600
+
 // setFlash stores a one-time message for the next page.
-func (s *Session) setFlash(msg string) { s.set(keyFlash, msg) }
+func (s *Session) setFlash(msg string) {
+	if len(msg) > maxFlashLen {
+		msg = strings.ToValidUTF8(msg[:maxFlashLen], "") + "…"
+	}
+	s.set(keyFlash, msg)
+}
 
 // takeFlash returns and removes the flash message.
 func (s *Session) takeFlash() string {

@@ -8,5 +8,5 @@ import "embed"
 // FS holds css/ and js/, served under /static/ (so /static/js/app.js is
 // js/app.js in FS).
 //
-//go:embed css js
+//go:embed css js img
 var FS embed.FS

@@ -113,6 +113,7 @@ func sampleJobPage() JobPageData {
 		Page:     testPage(),
 		Card:     processingCard(),
 		ShareURL: "https://dash.example.com/accounts/" + testAccountID + "/jobs/" + testJobID,
+		ListURL:  "/accounts/" + testAccountID + "/jobs",
 		Fields: []Field{
 			{Label: "Action type", Value: "MOVE"},
 			{Label: "Total count", Value: "4,514", Note: "deprecated upstream"},

@@ -94,14 +94,6 @@ func orDash(s string) string {
 	return s
 }
 
-// jobListURL is the breadcrumb target of a job page.
-func jobListURL(d JobPageData) string {
-	if d.ListURL != "" {
-		return d.ListURL
-	}
-	return "/accounts/" + d.Card.AccountID + "/jobs"
-}
-
 // pageSizes are the per-page choices, defaulting to 20/50/100.
 func pageSizes(sizes []int) []int {
 	if len(sizes) == 0 {

@@ -176,7 +176,7 @@ type JobPageData struct {
 	SearchParams []Field
 	Messages     MessageList
 	ConfirmOpen  bool   // render the cancel confirmation open in the page (no-JS path)
-	ListURL      string // the account's job list, for the breadcrumb; "" = /accounts/{Card.AccountID}/jobs
+	ListURL      string // the account's job list, for the breadcrumb
 }
 
 // Field is one label/value row.
@@ -269,4 +269,12 @@ type AuditRow struct {
 	Outcome    string
 	Detail     string
 	RemoteAddr string
+}
+
+// AccountData is the analyst's own account page (password change).
+type AccountData struct {
+	Page
+	Email  string
+	Role   string
+	Errors map[string]string // field name → message; "form" for the whole form
 }

@@ -38,6 +38,7 @@ func jobPage(app *webtest.App, job string) string {
 func TestBrowserWatchAndCancel(t *testing.T) {
 	app := webtest.New(t, webtest.Options{})
 	ctx := webtest.Chrome(t)
+	console := webtest.WatchConsole(t, ctx)
 	app.BrowserLogin(t, ctx, webtest.Responder)
 	card := `#job-` + browserJob
 	pending := `document.querySelector('` + card + ` [data-testid="counter-pending"] dd').textContent.trim()`
@@ -92,6 +93,15 @@ func TestBrowserWatchAndCancel(t *testing.T) {
 	}
 	if n := app.UpstreamCalls(http.MethodPost, "/cancel"); n != 1 {
 		t.Errorf("upstream cancels = %d, want 1", n)
+	}
+	// Everything above ran under the strict CSP without a violation or an
+	// error in the console.
+	for _, m := range console.Messages() {
+		// htmx itself logs deliberately aborted polls as errors; what must
+		// not appear is a CSP violation or an uncaught exception.
+		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.HasPrefix(m, "exception") {
+			t.Errorf("console: %s", m)
+		}
 	}
 }
 

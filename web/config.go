@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/respond/bulkjobs/handlers"
 )
 
 // Config is the dashboard's configuration. LoadConfig reads it from the
@@ -135,17 +137,11 @@ func redactURL(s string) string {
 	return u.String()
 }
 
-// SessionKeyPair is one gorilla/sessions key pair: an HMAC key and an AES key.
-type SessionKeyPair struct {
-	Hash  []byte // 32 bytes
-	Block []byte // 32 bytes (AES-256)
-}
-
 // ParseSessionKeys reads a comma-separated list of base64 session keys, newest
 // first. Each decodes to 64 bytes: the first 32 authenticate, the last 32
 // encrypt. Errors never include key material.
-func ParseSessionKeys(s string) ([]SessionKeyPair, error) {
-	var pairs []SessionKeyPair
+func ParseSessionKeys(s string) ([]handlers.KeyPair, error) {
+	var pairs []handlers.KeyPair
 	for i, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -161,7 +157,7 @@ func ParseSessionKeys(s string) ([]SessionKeyPair, error) {
 		if len(raw) != 64 {
 			return nil, fmt.Errorf("key %d decodes to %d bytes, want 64", i+1, len(raw))
 		}
-		pairs = append(pairs, SessionKeyPair{Hash: raw[:32], Block: raw[32:]})
+		pairs = append(pairs, handlers.KeyPair{Hash: raw[:32], Block: raw[32:]})
 	}
 	if len(pairs) == 0 {
 		return nil, errors.New("no key given")

@@ -5,11 +5,11 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/respond/bulkjobs/apiclient"
 )
 
 // errorHandler is the single place errors become responses. Users get a short
-// sentence; details go to the log once: 5xx at Error, 4xx at Warn.
+// sentence; the details reach the log once, on the request's line written by
+// requestLogger (5xx at Error, 4xx at Warn).
 func (a *app) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -33,17 +33,6 @@ func (a *app) errorHandler(err error, c echo.Context) {
 		if he.Code == http.StatusRequestEntityTooLarge {
 			msg = "The request is too large."
 		}
-	case errors.Is(err, apiclient.ErrNotFound):
-		status, msg = http.StatusNotFound, apiclient.Explain(err)
-	case errors.Is(err, apiclient.ErrRateLimited):
-		status, msg = http.StatusServiceUnavailable, apiclient.Explain(err)
-	}
-	attrs := []any{"status", status, "method", c.Request().Method, "path", c.Path(), "err", err.Error(),
-		"request_id", c.Response().Header().Get(echo.HeaderXRequestID)}
-	if status >= 500 {
-		a.log.Error("request failed", attrs...)
-	} else {
-		a.log.Warn("request refused", attrs...)
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

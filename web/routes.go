@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -24,8 +23,11 @@ func routes(e *echo.Echo, h *handlers.Handler, cop *http.CrossOriginProtection) 
 	e.POST("/login", h.Login, session...)
 	e.POST("/logout", h.Logout, session...)
 
-	// A signed-in analyst as well.
-	user := slices.Concat(session, []echo.MiddlewareFunc{h.RequireUser})
+	// A signed-in analyst as well. The user check comes before the CSRF
+	// check, so an expired session's htmx request is sent to the login page
+	// (HX-Redirect) instead of being refused as a forgery; it changes nothing
+	// either way.
+	user := []echo.MiddlewareFunc{h.LoadSession, h.RequireUser, h.RequireCSRF(cop)}
 	e.GET("/", h.Home, user...)
 	e.GET("/accounts", h.ShowAccounts, user...)
 	e.GET("/credentials", h.ShowCredentials, user...)
@@ -37,6 +39,8 @@ func routes(e *echo.Echo, h *handlers.Handler, cop *http.CrossOriginProtection) 
 	e.GET("/accounts/:account_id/jobs/:job_id/messages", h.JobMessages, user...)
 	e.GET("/accounts/:account_id/jobs/:job_id/card", h.JobCard, user...)
 	e.POST("/accounts/:account_id/jobs/:job_id/cancel", h.CancelJob, user...)
+	e.GET("/account", h.ShowAccount, user...)
+	e.POST("/account/password", h.ChangePassword, user...)
 	e.GET("/audit", h.ShowAudit, user...)
 	e.GET("/audit.csv", h.ExportAudit, user...)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -39,10 +38,9 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.HTTPErrorHandler = a.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
-	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestLogger(log))
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			log.Error("panic", "err", err.Error(), "path", c.Path(), "stack", string(stack))
 			return err
@@ -50,8 +48,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.Use(securityHeaders(cfg.Secure()))
 	e.Use(middleware.BodyLimit(bodyLimit))
 
-	static, _ := fs.Sub(staticFS(), ".")
-	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static)))))
+	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static.FS)))))
 
 	cop := http.NewCrossOriginProtection()
 	if cfg.PublicURL != nil {
@@ -60,9 +57,6 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	routes(e, h, cop)
 	return e
 }
-
-// staticFS is the embedded static tree.
-func staticFS() fs.FS { return static.FS }
 
 // cacheStatic lets browsers keep static files for an hour.
 func cacheStatic(next http.Handler) http.Handler {
@@ -106,15 +100,33 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// requestLogger logs one line per request through slog. The URI is the path
-// only: queries hold no secrets, but they are noise.
+// requestLogger logs exactly one line per request through slog, at Info,
+// Warn for 4xx or Error for 5xx, with the error when there was one. The error
+// handler runs first (HandleError), so the status is the one sent. The path
+// is logged without the query; slog quotes or escapes every value, so a
+// newline in a path cannot start a second line.
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
-		HandleError: true,
+		LogRoutePath: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Info("request", "method", v.Method, "path", strings.ToValidUTF8(v.URIPath, "?"), "status", v.Status,
-				"latency_ms", float64(v.Latency)/float64(time.Millisecond), "request_id", v.RequestID, "remote_ip", v.RemoteIP)
+			level := slog.LevelInfo
+			switch {
+			case v.Status >= 500:
+				level = slog.LevelError
+			case v.Status >= 400:
+				level = slog.LevelWarn
+			}
+			attrs := []slog.Attr{
+				slog.String("method", v.Method), slog.String("path", strings.ToValidUTF8(v.URIPath, "?")),
+				slog.String("route", v.RoutePath), slog.Int("status", v.Status),
+				slog.Float64("latency_ms", float64(v.Latency)/float64(time.Millisecond)),
+				slog.String("request_id", v.RequestID), slog.String("remote_ip", v.RemoteIP),
+			}
+			if v.Error != nil {
+				attrs = append(attrs, slog.String("err", v.Error.Error()))
+			}
+			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 			return nil
 		},
 	})

@@ -61,15 +61,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(e, log)
 	url := "http://" + ln.Addr().String()
 	if d != nil {
 		d.banner(env.stdout, url)
@@ -95,6 +87,21 @@ func serve(ctx context.Context, env environment, args []string) error {
 	return nil
 }
 
+// newHTTPServer sets every timeout: a client that trickles its headers or body
+// is cut off, and an idle keep-alive connection is closed. Echo's deprecated
+// timeout middleware is not used.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // newHandler builds the handlers' dependencies from the configuration.
 func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Handler, error) {
 	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL))
@@ -106,15 +113,13 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 		return nil, err
 	}
 	if created {
-		log.Info("generated a new session key", "dir", cfg.DataDir)
+		// Every replica behind a load balancer needs the same key: set
+		// DASHBOARD_SESSION_KEYS, or sessions break between replicas.
+		log.Warn("generated a new session key; replicas must share one through DASHBOARD_SESSION_KEYS", "dir", cfg.DataDir)
 	}
-	pairs, err := web.ParseSessionKeys(keyText)
+	keys, err := web.ParseSessionKeys(keyText)
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_SESSION_KEYS", err)
-	}
-	var keys []handlers.KeyPair
-	for _, p := range pairs {
-		keys = append(keys, handlers.KeyPair{Hash: p.Hash, Block: p.Block})
 	}
 	sm, err := handlers.NewSessionManager(keys, cfg.Secure(), cfg.SessionIdle, cfg.SessionMax, time.Now)
 	if err != nil {

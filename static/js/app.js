@@ -216,7 +216,7 @@
     var dialog = elt && elt.closest ? elt.closest('dialog') : null;
     if (dialog) {
       focusCardID = null;
-      showDialogError(dialog, 'The dashboard could not be reached, so the job was not cancelled. Check your connection and try again.');
+      showDialogError(dialog, 'The dashboard could not be reached, so the cancel may or may not have been sent. Reload the page to see the job as it is now.');
     }
   }
   document.addEventListener('htmx:sendError', requestFailed);

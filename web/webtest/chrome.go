@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +110,36 @@ func Location(t testing.TB, ctx context.Context) string {
 		t.Fatalf("location: %v", err)
 	}
 	return loc
+}
+
+// ConsoleLog collects the page's console messages, uncaught exceptions and
+// browser log entries (CSP violations among them) from now on.
+type ConsoleLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// WatchConsole starts collecting; it stops when ctx ends.
+func WatchConsole(t testing.TB, ctx context.Context) *ConsoleLog {
+	t.Helper()
+	l := &ConsoleLog{}
+	seq := chromedp.Console(ctx) // subscribes now, before any further action
+	go func() {
+		for m, err := range seq {
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			l.msgs = append(l.msgs, string(m.Type)+": "+m.Text)
+			l.mu.Unlock()
+		}
+	}()
+	return l
+}
+
+// Messages returns what was collected so far.
+func (l *ConsoleLog) Messages() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.msgs...)
 }

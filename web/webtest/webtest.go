@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/handlers"
@@ -49,12 +50,21 @@ type App struct {
 	Logs    *LogBuffer
 	Client  *apiclient.Client
 	DBPath  string
+	Echo    *echo.Echo // routes may be added by tests
+
+	tlsClient *http.Client
 }
+
+// SessionKey is the session key pair of every test app.
+var SessionKey = handlers.KeyPair{Hash: make32(1), Block: make32(2)}
 
 // Options tune New.
 type Options struct {
-	Shape     cfsim.Shape // simulator job shape (default the newer 16 fields)
-	RateLimit int         // simulator requests per 5 minutes per token; 0 = Cloudflare's 1200, -1 = off
+	Shape      cfsim.Shape       // simulator job shape (default the newer 16 fields)
+	RateLimit  int               // simulator requests per 5 minutes per token; 0 = Cloudflare's 1200, -1 = off
+	Principals []cfsim.Principal // extra simulator tokens
+	Upstream   http.Handler      // answers in place of the simulator (hostile-upstream tests)
+	TLS        bool              // serve the dashboard over https (Secure cookies, HSTS)
 }
 
 // New starts an App; everything stops when the test ends.
@@ -66,11 +76,16 @@ func New(t testing.TB, opts Options) *App {
 	simCfg.Clock = clock
 	simCfg.Shape = opts.Shape
 	simCfg.RateLimit = opts.RateLimit
+	simCfg.Principals = append(simCfg.Principals, opts.Principals...)
 	sim, err := cfsim.New(simCfg)
 	if err != nil {
 		t.Fatalf("cfsim.New: %v", err)
 	}
-	simSrv := httptest.NewServer(sim)
+	var upstream http.Handler = sim
+	if opts.Upstream != nil {
+		upstream = opts.Upstream
+	}
+	simSrv := httptest.NewServer(upstream)
 	t.Cleanup(simSrv.Close)
 
 	dir := t.TempDir()
@@ -91,23 +106,29 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, err := handlers.NewSessionManager([]handlers.KeyPair{{Hash: make32(1), Block: make32(2)}}, false, 30*time.Minute, 12*time.Hour, clock.Now)
+	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Users: map[string]store.User{}, DBPath: dbPath}
+	srv := httptest.NewUnstartedServer(nil)
+	if opts.TLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	a.tlsClient = srv.Client()
+	a.URL = srv.URL
+	public, _ := url.Parse(srv.URL)
+	sm, err := handlers.NewSessionManager([]handlers.KeyPair{SessionKey}, opts.TLS, 30*time.Minute, 12*time.Hour, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Users: map[string]store.User{}, DBPath: dbPath}
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	a.URL = srv.URL
-	public, _ := url.Parse(srv.URL)
 	a.Handler = &handlers.Handler{
 		Store: st, API: client, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
 	cfg := web.Config{PublicURL: public}
-	srv.Config.Handler = web.New(cfg, a.Handler, log)
+	a.Echo = web.New(cfg, a.Handler, log)
+	srv.Config.Handler = a.Echo
 
 	hasher, err := store.NewHasher(store.TestParams())
 	if err != nil {
@@ -161,7 +182,7 @@ func make32(b byte) []byte {
 func (a *App) Browser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 20 * time.Second,
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: a.tlsClient.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
