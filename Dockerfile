@@ -2,7 +2,8 @@
 # Build: docker build -t bulkjobs-dashboard .
 # Run:   docker run -p 8080:8080 -v dashboard-data:/data \
 #          -e DASHBOARD_PUBLIC_URL=https://dashboard.example.com bulkjobs-dashboard
-FROM golang:1.26-bookworm AS build
+# Go 1.27 carries the standard-library fixes that 1.26.8 lacks (see .ci/run).
+FROM golang:1.27-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

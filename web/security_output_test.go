@@ -171,3 +171,36 @@ func TestNoUnsafeTemplateEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoRiskyEchoMiddleware backs the advisories accepted in
+// .ci/govulncheck-accepted.txt: echo v4's Proxy and RateLimiter middleware
+// are affected with no v4 fix, so neither may be used (nor the other
+// middleware with known problems: BodyDump, Decompress, MethodOverride).
+func TestNoRiskyEchoMiddleware(t *testing.T) {
+	t.Parallel()
+	banned := []string{"middleware.Proxy", "middleware.RateLimiter", "middleware.BodyDump", "middleware.Decompress", "middleware.MethodOverride"}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, ban := range banned {
+			if strings.Contains(string(b), ban) {
+				t.Errorf("%s uses %s", path, ban)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
