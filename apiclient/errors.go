@@ -89,8 +89,15 @@ func (e *APIError) Error() string {
 // still works.
 func (e *APIError) Unwrap() error { return e.Err }
 
-// Is matches the error's class sentinel.
-func (e *APIError) Is(target error) bool { return target != nil && target == e.class }
+// Is matches the error's class sentinel. An APIError built by hand (in a
+// caller's test, say) is classified from its fields.
+func (e *APIError) Is(target error) bool {
+	class := e.class
+	if class == nil {
+		class = e.classOf()
+	}
+	return target != nil && target == class
+}
 
 // HasCode reports whether Cloudflare returned the given error code, at the top
 // level or in an error_chain.
@@ -107,32 +114,32 @@ func (e *APIError) HasCode(code int) bool {
 	return walk(e.Errors)
 }
 
-// classify picks the sentinel for an HTTP status and Cloudflare codes.
-func (e *APIError) classify() {
+// classify records the error's class sentinel.
+func (e *APIError) classify() { e.class = e.classOf() }
+
+// classOf picks the sentinel for an HTTP status and Cloudflare codes.
+func (e *APIError) classOf() error {
 	switch s := e.StatusCode; {
 	case s == 0 && e.Reason != "" && e.Err == nil:
-		e.class = ErrInvalidResponse
+		return ErrInvalidResponse
 	case s == 0:
-		e.class = ErrUnavailable
+		return ErrUnavailable
 	case s == http.StatusTooManyRequests || e.HasCode(codeRateLimited):
-		e.class = ErrRateLimited
+		return ErrRateLimited
 	case s == http.StatusUnauthorized,
 		s == http.StatusForbidden && e.HasCode(codeInvalidAccessToken),
 		s == http.StatusBadRequest && e.HasCode(codeInvalidHeaders):
-		e.class = ErrUnauthorized
+		return ErrUnauthorized
 	case s == http.StatusForbidden:
-		e.class = ErrForbidden
+		return ErrForbidden
 	case s == http.StatusNotFound:
-		e.class = ErrNotFound
-	case s == http.StatusRequestTimeout:
-		e.class = ErrUnavailable
-	case s >= 500:
-		e.class = ErrUnavailable
+		return ErrNotFound
+	case s == http.StatusRequestTimeout, s >= 500:
+		return ErrUnavailable
 	case s >= 400:
-		e.class = ErrBadRequest
-	default: // 2xx with success:false, 3xx, 1xx
-		e.class = ErrInvalidResponse
+		return ErrBadRequest
 	}
+	return ErrInvalidResponse // 2xx with success:false, 3xx, 1xx
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when absent

@@ -43,9 +43,11 @@ func (h *Handler) JobCard(c echo.Context) error {
 	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
 	if err != nil {
 		h.logUpstream(c, "get job card", err)
-		return echo.NewHTTPError(upstreamStatus(c, err), apiclient.Explain(err))
+		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
 	}
-	return render(c, http.StatusOK, views.JobCardView(h.card(c, accountID, job)))
+	card := h.card(c, accountID, job)
+	card.Notice = staleNotice(Stale(ctx))
+	return render(c, http.StatusOK, views.JobCardView(card))
 }
 
 // card maps a job for the current user. The card polls itself unless it
@@ -173,7 +175,7 @@ func (h *Handler) cancelUpstream(ctx context.Context, cred apiclient.Credential,
 		return cancelResult{job: job, status: http.StatusOK, outcome: "ok", notice: cancelledNotice(job)}
 	}
 	h.Log.Warn("cancel job", "err", err.Error(), "account_id", accountID, "job_id", jobID)
-	res := cancelResult{status: statusFor(err), outcome: "error", detail: err.Error(), message: apiclient.Explain(err), err: err}
+	res := cancelResult{status: statusFor(err), outcome: "error", detail: err.Error(), message: explain(err), err: err}
 	switch {
 	case errors.Is(err, apiclient.ErrBadRequest):
 		// Most likely the job reached a terminal state first (contract Q1/Q19).

@@ -146,6 +146,8 @@ func TestCancelFailures(t *testing.T) {
 				readAll(t, app.PostForm(t, c, "/credentials", url.Values{"label": {"x"}, "account_id": {webtest.Account},
 					"kind": {"token"}, "token": {tt.credToken}}))
 			}
+			app.Get(t, c, jobPath(tt.job), false) // the analyst is looking at the job
+			app.Sim.ResetRequests()
 			if tt.fault != nil {
 				app.Sim.InjectFault(*tt.fault)
 			}

@@ -124,7 +124,7 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 	if ok {
 		return "Test passed: Cloudflare accepted it and listed this account's bulk jobs."
 	}
-	return "Test failed: " + apiclient.Explain(err)
+	return "Test failed: " + explain(err)
 }
 
 // DeleteCredential handles POST /credentials/:id/delete.

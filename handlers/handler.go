@@ -63,5 +63,5 @@ func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.Can
 	if d <= 0 {
 		d = 15 * time.Second
 	}
-	return context.WithTimeout(ctx, d)
+	return context.WithTimeout(WithStaleMarker(ctx), d)
 }

@@ -37,10 +37,11 @@ func (h *Handler) ShowJob(c echo.Context) error {
 	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
 	if err != nil {
 		h.logUpstream(c, "get job", err)
-		return echo.NewHTTPError(upstreamStatus(c, err), apiclient.Explain(err))
+		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
 	}
 	u := userOf(c)
 	card := jobCard(accountID, job, cardOptions{canCancel: u.CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()})
+	card.Notice = staleNotice(Stale(ctx))
 	data := views.JobPageData{
 		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
 		Card:         card,
@@ -133,7 +134,7 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 		apiclient.ListJobMessagesOptions{Page: q.page, PerPage: messagesPerPage, Status: q.status})
 	if err != nil {
 		h.logUpstream(c, "list job messages", err)
-		list.Error = apiclient.Explain(err)
+		list.Error = explain(err)
 		return list
 	}
 	now := h.now()

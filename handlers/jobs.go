@@ -132,7 +132,7 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 	}
 	if err != nil {
 		h.logUpstream(c, "list jobs", err)
-		list.Error = apiclient.Explain(err)
+		list.Error = explain(err)
 		list.RefreshURL = q.url(accountID, q.page) // keep trying: the outage may pass
 		return upstreamStatus(c, err), list
 	}
@@ -147,6 +147,7 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 	if info.MayHaveMore() {
 		list.NextURL = q.url(accountID, q.page+1)
 	}
+	list.Stale = !Stale(ctx).IsZero()
 	if live {
 		list.RefreshURL = q.url(accountID, q.page)
 	}

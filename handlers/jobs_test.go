@@ -263,6 +263,9 @@ func TestUpstreamErrorsBecomeSentences(t *testing.T) {
 			http.StatusBadGateway, "unavailable right now"},
 		{"rate limited", &cfsim.Fault{Endpoint: "list", Kind: cfsim.FaultRateLimit, RetryAfter: 4 * time.Minute, Count: 1}, jobsPath(""),
 			http.StatusServiceUnavailable, "try again in 4 minutes"},
+		// While Cloudflare says to wait, reads pause: nothing is sent, and
+		// the page says why (and that cancelling still works).
+		{"blocked", nil, jobsPath(""), http.StatusServiceUnavailable, "Cancelling still works"},
 		{"malformed", &cfsim.Fault{Endpoint: "get", Kind: cfsim.FaultMalformed, Count: 3}, jobsPath("/" + processingJob),
 			http.StatusBadGateway, "could not read"},
 		{"not found", nil, jobsPath("/00000000-0000-4000-8000-000000000000"),
@@ -272,8 +275,15 @@ func TestUpstreamErrorsBecomeSentences(t *testing.T) {
 		if tt.fault != nil {
 			app.Sim.InjectFault(*tt.fault)
 		}
+		before := len(app.Sim.Requests())
 		resp, body := app.Get(t, c, tt.path, false)
 		app.Sim.ClearFaults()
+		if tt.name == "blocked" {
+			if n := len(app.Sim.Requests()) - before; n != 0 {
+				t.Errorf("blocked: %d upstream calls during Retry-After", n)
+			}
+			app.Clock.Advance(5 * time.Minute)
+		}
 		if resp.StatusCode != tt.wantStatus {
 			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.wantStatus)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
@@ -73,9 +75,29 @@ func upstreamStatus(c echo.Context, err error) int {
 	return statusFor(err)
 }
 
+// explain is apiclient.Explain plus the Guard's own refusal.
+func explain(err error) string {
+	if errors.Is(err, ErrReadBudget) {
+		return "Reads for this credential are paused to keep Cloudflare's rate limit free for cancels (" +
+			strings.TrimPrefix(err.Error(), ErrReadBudget.Error()+": ") + "). Cancelling still works."
+	}
+	return apiclient.Explain(err)
+}
+
+// staleNotice says that an answer is older than usual, and why.
+func staleNotice(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return "Showing Cloudflare's answer from " + at.UTC().Format("15:04:05") +
+		" UTC: reads are paused to keep the rate limit free for cancels."
+}
+
 // statusFor maps an upstream error to the dashboard's answer status.
 func statusFor(err error) int {
 	switch {
+	case errors.Is(err, ErrReadBudget):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, apiclient.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, apiclient.ErrRateLimited):

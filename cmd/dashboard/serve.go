@@ -127,7 +127,7 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 	}
 	return &handlers.Handler{
 		Store:           st,
-		API:             client,
+		API:             handlers.NewGuard(client, handlers.GuardOptions{}),
 		Sessions:        sm,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, time.Now),
 		Log:             log,

@@ -122,7 +122,7 @@ func New(t testing.TB, opts Options) *App {
 		t.Fatal(err)
 	}
 	a.Handler = &handlers.Handler{
-		Store: st, API: client, Sessions: sm, Log: log, PublicURL: public,
+		Store: st, API: handlers.NewGuard(client, guardOptions(opts, clock)), Sessions: sm, Log: log, PublicURL: public,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
@@ -166,6 +166,16 @@ func New(t testing.TB, opts Options) *App {
 		}
 	}
 	return a
+}
+
+// guardOptions runs the upstream guard on the fake clock, with Cloudflare's
+// limit, or none when the simulator's limit is off.
+func guardOptions(opts Options, clock *cfsim.FakeClock) handlers.GuardOptions {
+	o := handlers.GuardOptions{Now: clock.Now}
+	if opts.RateLimit < 0 {
+		o.Limit, o.Headroom = 1<<30, 1
+	}
+	return o
 }
 
 // make32 returns a deterministic 32-byte test key.

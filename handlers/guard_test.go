@@ -1,0 +1,204 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/handlers"
+)
+
+// fakeAPI is a hand-rolled JobsAPI (wtf mock style).
+type fakeAPI struct {
+	GetJobFn    func(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	CancelJobFn func(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	calls       atomic.Int32
+}
+
+func (f *fakeAPI) ListJobs(ctx context.Context, cred apiclient.Credential, accountID string, opts apiclient.ListJobsOptions) ([]apiclient.Job, apiclient.ResultInfo, error) {
+	f.calls.Add(1)
+	return []apiclient.Job{{ID: cred.APIToken}}, apiclient.ResultInfo{Count: 1}, nil
+}
+
+func (f *fakeAPI) GetJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
+	f.calls.Add(1)
+	return f.GetJobFn(ctx, cred, accountID, jobID)
+}
+
+func (f *fakeAPI) CancelJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
+	f.calls.Add(1)
+	return f.CancelJobFn(ctx, cred, accountID, jobID)
+}
+
+func (f *fakeAPI) ListJobMessages(ctx context.Context, cred apiclient.Credential, accountID, jobID string, opts apiclient.ListJobMessagesOptions) ([]apiclient.Message, apiclient.ResultInfo, error) {
+	f.calls.Add(1)
+	return nil, apiclient.ResultInfo{}, nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var (
+	credA = apiclient.Credential{APIToken: "token-of-analyst-a"}
+	credB = apiclient.Credential{APIToken: "token-of-analyst-b"}
+)
+
+func newGuard(api *fakeAPI, limit, headroom int) (*handlers.Guard, *clock) {
+	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	return handlers.NewGuard(api, handlers.GuardOptions{TTL: 2 * time.Second, Limit: limit, Window: 5 * time.Minute, Headroom: headroom, Now: clk.Now}), clk
+}
+
+func TestGuardCoalescesAndCaches(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		<-release
+		return &apiclient.Job{ID: j, Comment: cred.APIToken}, nil
+	}}
+	g, clk := newGuard(api, 1200, 200)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() { defer wg.Done(); g.GetJob(ctx, credA, "acct", "job") }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if n := api.calls.Load(); n != 1 {
+		t.Errorf("10 concurrent identical reads made %d calls, want 1", n)
+	}
+	g.GetJob(ctx, credA, "acct", "job")
+	if n := api.calls.Load(); n != 1 {
+		t.Errorf("a read within the TTL made a call (%d)", n)
+	}
+	clk.Advance(3 * time.Second)
+	g.GetJob(ctx, credA, "acct", "job")
+	if n := api.calls.Load(); n != 2 {
+		t.Errorf("a read after the TTL: %d calls, want 2", n)
+	}
+}
+
+func TestGuardKeysByCredential(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		return &apiclient.Job{ID: j, Comment: cred.APIToken}, nil
+	}}
+	g, _ := newGuard(api, 1200, 200)
+	a, _ := g.GetJob(context.Background(), credA, "acct", "job")
+	b, _ := g.GetJob(context.Background(), credB, "acct", "job")
+	if a.Comment != credA.APIToken || b.Comment != credB.APIToken || api.calls.Load() != 2 {
+		t.Errorf("analyst B got data fetched with A's credential: %q, %q, %d calls", a.Comment, b.Comment, api.calls.Load())
+	}
+	jobsA, _, _ := g.ListJobs(context.Background(), credA, "acct", apiclient.ListJobsOptions{})
+	jobsB, _, _ := g.ListJobs(context.Background(), credB, "acct", apiclient.ListJobsOptions{})
+	if jobsA[0].ID == jobsB[0].ID {
+		t.Error("list cache shared between credentials")
+	}
+}
+
+func TestGuardBudgetKeepsHeadroomForCancel(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{
+		GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			return &apiclient.Job{ID: j}, nil
+		},
+		CancelJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			return &apiclient.Job{ID: j, Status: apiclient.StatusCancelled}, nil
+		},
+	}
+	g, clk := newGuard(api, 10, 3) // 7 reads, then only writes
+	ctx := handlers.WithStaleMarker(context.Background())
+	for i := range 7 {
+		if _, err := g.GetJob(ctx, credA, "acct", "job"); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		clk.Advance(3 * time.Second) // past the TTL: each read goes upstream
+	}
+	if n := api.calls.Load(); n != 7 {
+		t.Fatalf("calls = %d, want 7", n)
+	}
+	// The budget is spent: the last answer is served, marked stale.
+	job, err := g.GetJob(ctx, credA, "acct", "job")
+	if err != nil || job == nil || handlers.Stale(ctx).IsZero() || api.calls.Load() != 7 {
+		t.Errorf("over budget: %v, %v, stale %v, calls %d", job, err, handlers.Stale(ctx), api.calls.Load())
+	}
+	// With nothing cached it says why.
+	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); !errors.Is(err, handlers.ErrReadBudget) {
+		t.Errorf("uncached read over budget: %v, want ErrReadBudget", err)
+	}
+	// A cancel still goes through.
+	if _, err := g.CancelJob(context.Background(), credA, "acct", "job"); err != nil || api.calls.Load() != 8 {
+		t.Errorf("cancel over the read budget: %v, calls %d", err, api.calls.Load())
+	}
+	// Another credential is not affected.
+	if _, err := g.GetJob(context.Background(), credB, "acct", "job"); err != nil {
+		t.Errorf("another credential: %v", err)
+	}
+	// The window moves on.
+	clk.Advance(5 * time.Minute)
+	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+}
+
+func TestGuardHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	limited := false
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		if limited {
+			return nil, &apiclient.APIError{StatusCode: 429, RetryAfter: time.Minute}
+		}
+		return &apiclient.Job{ID: j}, nil
+	}}
+	g, clk := newGuard(api, 1200, 200)
+	ctx := handlers.WithStaleMarker(context.Background())
+	g.GetJob(ctx, credA, "acct", "job")
+	clk.Advance(3 * time.Second)
+	limited = true
+	job, err := g.GetJob(ctx, credA, "acct", "job")
+	if err != nil || job == nil || handlers.Stale(ctx).IsZero() {
+		t.Fatalf("429: %v %v", job, err)
+	}
+	calls := api.calls.Load()
+	clk.Advance(10 * time.Second)
+	g.GetJob(ctx, credA, "acct", "job")
+	if api.calls.Load() != calls {
+		t.Error("a read during Retry-After went upstream")
+	}
+	clk.Advance(time.Minute)
+	limited = false
+	g.GetJob(context.Background(), credA, "acct", "job")
+	if api.calls.Load() != calls+1 {
+		t.Error("reads did not resume after Retry-After")
+	}
+}
+
+func TestGuardCancelDropsCachedReads(t *testing.T) {
+	t.Parallel()
+	status := apiclient.StatusProcessing
+	api := &fakeAPI{
+		GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			return &apiclient.Job{ID: j, Status: status}, nil
+		},
+		CancelJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			status = apiclient.StatusCancelled
+			return &apiclient.Job{ID: j, Status: status}, nil
+		},
+	}
+	g, _ := newGuard(api, 1200, 200)
+	g.GetJob(context.Background(), credA, "acct", "job")
+	g.CancelJob(context.Background(), credA, "acct", "job")
+	if job, _ := g.GetJob(context.Background(), credA, "acct", "job"); job.Status != apiclient.StatusCancelled {
+		t.Errorf("after cancel the cached PROCESSING answer was served: %s", job.Status)
+	}
+}
