@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"github.com/respond/bulkjobs/apiclient"
 	"net/mail"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func (n NewCredential) Validate() (NewCredential, error) {
 		return n, invalid("label is longer than 100 characters")
 	case strings.IndexFunc(n.Label, unicode.IsControl) >= 0:
 		return n, invalid("label contains control characters")
-	case !ValidAccountID(n.AccountID):
+	case !apiclient.ValidAccountID(n.AccountID):
 		return n, invalid("account ID must be 32 hexadecimal characters")
 	}
 	switch n.Kind {
@@ -117,21 +118,6 @@ func checkSecret(what, s string) error {
 		return invalid(what + " contains spaces or characters that cannot be part of it")
 	}
 	return nil
-}
-
-// ValidAccountID reports whether s is a Cloudflare account ID: exactly 32
-// lower-case hexadecimal characters.
-func ValidAccountID(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // last4 returns the last four characters of secret, or "" when the secret
