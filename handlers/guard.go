@@ -43,6 +43,7 @@ type credState struct {
 	calls      []time.Time // upstream calls within the window, oldest first
 	blockedTil time.Time   // Cloudflare's Retry-After
 	answers    map[string]answer
+	gen        int // bumped when answers are dropped; a read begun before keeps its answer to itself
 }
 
 // answer is one cached read.
@@ -106,8 +107,10 @@ func credKey(c apiclient.Credential) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// read serves one read through the cache, the budget and singleflight.
-func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key string, call func() (T, error)) (T, error) {
+// read serves one read through the cache, the budget and singleflight. The
+// shared call does not end when the first caller goes away (others may be
+// waiting on it) but keeps that caller's deadline.
+func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key string, call func(context.Context) (T, error)) (T, error) {
 	ck := credKey(cred)
 	full := ck + "|" + key
 	if v, ok, fresh := g.cached(ck, key); ok && fresh {
@@ -121,8 +124,15 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 			}
 			return nil, fmt.Errorf("%w: reads for this credential pause for %s to keep Cloudflare's rate limit free for cancels", ErrReadBudget, apiclient.HumanDuration(wait))
 		}
-		val, err := call()
-		g.record(ck, key, val, err)
+		shared := context.WithoutCancel(ctx)
+		if d, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			shared, cancel = context.WithDeadline(shared, d)
+			defer cancel()
+		}
+		gen := g.generation(ck)
+		val, err := call(shared)
+		g.record(ck, key, gen, val, err)
 		if err != nil && errors.Is(err, apiclient.ErrRateLimited) {
 			if old, ok, _ := g.cached(ck, key); ok {
 				g.markStale(ctx, ck, key)
@@ -195,8 +205,16 @@ func (g *Guard) mayRead(ck string) time.Duration {
 	return 0
 }
 
-// record counts one upstream call and keeps its answer or its block.
-func (g *Guard) record(ck, key string, val any, err error) {
+// generation returns the credential's answer generation.
+func (g *Guard) generation(ck string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state(ck).gen
+}
+
+// record counts one upstream call and keeps its answer (unless the answers
+// were dropped while it was under way: it may predate a cancel) or its block.
+func (g *Guard) record(ck, key string, gen int, val any, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.state(ck)
@@ -204,7 +222,7 @@ func (g *Guard) record(ck, key string, val any, err error) {
 	st.calls = append(st.calls, now)
 	var apiErr *apiclient.APIError
 	switch {
-	case err == nil && key != "":
+	case err == nil && key != "" && gen == st.gen:
 		st.answers[key] = answer{val: val, at: now}
 		if len(st.answers) > 500 { // bound memory: forget everything old
 			for k, a := range st.answers {
@@ -229,7 +247,7 @@ func (g *Guard) ListJobs(ctx context.Context, cred apiclient.Credential, account
 		info apiclient.ResultInfo
 	}
 	key := fmt.Sprintf("list|%s|%+v", accountID, opts)
-	p, err := read(g, ctx, cred, key, func() (page, error) {
+	p, err := read(g, ctx, cred, key, func(ctx context.Context) (page, error) {
 		jobs, info, err := g.next.ListJobs(ctx, cred, accountID, opts)
 		return page{jobs, info}, err
 	})
@@ -238,7 +256,7 @@ func (g *Guard) ListJobs(ctx context.Context, cred apiclient.Credential, account
 
 // GetJob reads through the guard.
 func (g *Guard) GetJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
-	return read(g, ctx, cred, "get|"+accountID+"|"+jobID, func() (*apiclient.Job, error) {
+	return read(g, ctx, cred, "get|"+accountID+"|"+jobID, func(ctx context.Context) (*apiclient.Job, error) {
 		return g.next.GetJob(ctx, cred, accountID, jobID)
 	})
 }
@@ -250,7 +268,7 @@ func (g *Guard) ListJobMessages(ctx context.Context, cred apiclient.Credential, 
 		info apiclient.ResultInfo
 	}
 	key := fmt.Sprintf("messages|%s|%s|%+v", accountID, jobID, opts)
-	p, err := read(g, ctx, cred, key, func() (page, error) {
+	p, err := read(g, ctx, cred, key, func(ctx context.Context) (page, error) {
 		msgs, info, err := g.next.ListJobMessages(ctx, cred, accountID, jobID, opts)
 		return page{msgs, info}, err
 	})
@@ -264,10 +282,12 @@ func (g *Guard) ListJobMessages(ctx context.Context, cred apiclient.Credential, 
 func (g *Guard) CancelJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
 	job, err := g.next.CancelJob(ctx, cred, accountID, jobID)
 	ck := credKey(cred)
-	g.record(ck, "", nil, err)
+	g.record(ck, "", 0, nil, err)
 	if err == nil || errors.Is(err, apiclient.ErrUnavailable) || errors.Is(err, apiclient.ErrInvalidResponse) {
 		g.mu.Lock()
-		clear(g.state(ck).answers)
+		st := g.state(ck)
+		clear(st.answers)
+		st.gen++
 		g.mu.Unlock()
 	}
 	return job, err

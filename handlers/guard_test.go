@@ -202,3 +202,51 @@ func TestGuardCancelDropsCachedReads(t *testing.T) {
 		t.Errorf("after cancel the cached PROCESSING answer was served: %s", job.Status)
 	}
 }
+
+// A read that began before a cancel must not put its old answer back in the
+// cache; and a caller that goes away does not fail the others sharing its call.
+func TestGuardReadDuringCancel(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	status := apiclient.StatusProcessing
+	var mu sync.Mutex
+	api := &fakeAPI{
+		GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			mu.Lock()
+			s := status
+			mu.Unlock()
+			close(started)
+			<-release
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			return &apiclient.Job{ID: j, Status: s}, nil
+		},
+		CancelJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			mu.Lock()
+			status = apiclient.StatusCancelled
+			mu.Unlock()
+			return &apiclient.Job{ID: j, Status: apiclient.StatusCancelled}, nil
+		},
+	}
+	g, _ := newGuard(api, 1200, 200)
+	first, cancelFirst := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { _, err := g.GetJob(first, credA, "acct", "job"); done <- err }()
+	<-started
+	go func() { _, err := g.GetJob(context.Background(), credA, "acct", "job"); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	cancelFirst()
+	g.CancelJob(context.Background(), credA, "acct", "job")
+	close(release)
+	<-done
+	if err := <-done; err != nil {
+		t.Errorf("a caller sharing the read failed because the first went away: %v", err)
+	}
+	api.GetJobFn = func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		return &apiclient.Job{ID: j, Status: apiclient.StatusCancelled}, nil
+	}
+	if job, _ := g.GetJob(context.Background(), credA, "acct", "job"); job.Status != apiclient.StatusCancelled {
+		t.Errorf("after the cancel the read shows %s from before it", job.Status)
+	}
+}
