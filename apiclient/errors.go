@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -170,6 +171,8 @@ func Explain(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Cloudflare did not answer in time or is unavailable right now; try again shortly."
 	case errors.Is(err, ErrInvalidID):
 		return "That account or job ID is not valid."
 	case errors.Is(err, errNoCredential):

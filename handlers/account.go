@@ -34,6 +34,7 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	}
 	release, err := h.hashSlot(c)
 	if err != nil {
+		h.Logins.Release(u.Email, c.RealIP())
 		return err
 	}
 	defer release()

@@ -145,6 +145,7 @@ func (h *Handler) Login(c echo.Context) error {
 	}
 	release, err := h.hashSlot(c)
 	if err != nil {
+		h.Logins.Release(email, addr)
 		return err
 	}
 	defer release()

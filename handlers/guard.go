@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,12 +26,16 @@ var ErrReadBudget = errors.New("read budget spent")
 // while Cloudflare says to wait, and then the last good answer is served,
 // marked stale. Everything is keyed by a hash of the credential: one analyst
 // never sees data fetched with another's token. Writes always go through.
+//
+// The counts are per process: with several replicas, give each a share of
+// the budget (DASHBOARD_UPSTREAM_BUDGET). A read counts once, although the
+// client may resend a failed GET; the headroom absorbs those retries.
 type Guard struct {
 	next     JobsAPI
 	ttl      time.Duration
-	limit    int           // upstream calls per window per credential
-	window   time.Duration //
+	limit    int           // reads per window per credential
 	headroom int           // calls kept for writes
+	window   time.Duration //
 	now      func() time.Time
 
 	sf    singleflight.Group
@@ -38,12 +43,18 @@ type Guard struct {
 	creds map[string]*credState
 }
 
+// Memory bounds.
+const (
+	maxAnswersPerCred = 200
+	maxCreds          = 10_000
+)
+
 // credState is one credential's recent calls and answers.
 type credState struct {
 	calls      []time.Time // upstream calls within the window, oldest first
 	blockedTil time.Time   // Cloudflare's Retry-After
 	answers    map[string]answer
-	gen        int // bumped when answers are dropped; a read begun before keeps its answer to itself
+	gen        int // bumped when a job's answers are dropped; flights of older generations are not joined or cached
 }
 
 // answer is one cached read.
@@ -55,14 +66,14 @@ type answer struct {
 // GuardOptions tune NewGuard; zero values take the defaults.
 type GuardOptions struct {
 	TTL      time.Duration    // default 2s
-	Limit    int              // default 1200 (Cloudflare's)
+	Limit    int              // calls per window, reads and writes; default 1200 (Cloudflare's)
+	Headroom int              // of Limit, kept for writes; default 200
 	Window   time.Duration    // default 5m
-	Headroom int              // default 200
 	Now      func() time.Time // default time.Now
 }
 
 // NewGuard wraps next.
-func NewGuard(next JobsAPI, o GuardOptions) *Guard {
+func NewGuard(next JobsAPI, o GuardOptions) (*Guard, error) {
 	g := &Guard{next: next, ttl: o.TTL, limit: o.Limit, window: o.Window, headroom: o.Headroom, now: o.Now,
 		creds: map[string]*credState{}}
 	if g.ttl == 0 {
@@ -75,31 +86,61 @@ func NewGuard(next JobsAPI, o GuardOptions) *Guard {
 		g.window = 5 * time.Minute
 	}
 	if g.headroom == 0 {
-		g.headroom = 200
+		g.headroom = min(200, g.limit/6)
 	}
 	if g.now == nil {
 		g.now = time.Now
 	}
-	return g
+	if g.limit <= g.headroom || g.headroom < 0 || g.ttl < 0 || g.window <= 0 {
+		return nil, fmt.Errorf("guard: the budget (%d) must be larger than the headroom for cancels (%d)", g.limit, g.headroom)
+	}
+	return g, nil
 }
 
-// staleKey carries the stale marker of one request.
-type staleKey struct{}
+// Context markers: a request's stale marker, and a read that must not be
+// answered from the cache.
+type (
+	staleKey   struct{}
+	noCacheKey struct{}
+)
 
 // WithStaleMarker returns a context in which the Guard records that it served
 // an old answer; Stale reads it back.
 func WithStaleMarker(ctx context.Context) context.Context {
-	return context.WithValue(ctx, staleKey{}, new(time.Time))
+	return context.WithValue(ctx, staleKey{}, &staleMark{})
+}
+
+// staleMark is the oldest stale answer's time, set by concurrent readers.
+type staleMark struct {
+	mu sync.Mutex
+	at time.Time
 }
 
 // Stale returns when the oldest stale answer served under ctx was fetched,
 // or the zero time.
 func Stale(ctx context.Context) time.Time {
-	if p, ok := ctx.Value(staleKey{}).(*time.Time); ok {
-		return *p
+	if m, ok := ctx.Value(staleKey{}).(*staleMark); ok {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.at
 	}
 	return time.Time{}
 }
+
+// markStale records at in ctx's marker.
+func markStale(ctx context.Context, at time.Time) {
+	if m, ok := ctx.Value(staleKey{}).(*staleMark); ok {
+		m.mu.Lock()
+		if m.at.IsZero() || at.Before(m.at) {
+			m.at = at
+		}
+		m.mu.Unlock()
+	}
+}
+
+// Uncached returns a context whose reads go to Cloudflare (within the budget)
+// and are never answered from the cache: for testing a credential.
+func Uncached(ctx context.Context) context.Context { return context.WithValue(ctx, noCacheKey{}, true) }
 
 // credKey identifies a credential without keeping its secret.
 func credKey(c apiclient.Credential) string {
@@ -107,20 +148,33 @@ func credKey(c apiclient.Credential) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// flight is what a shared read hands every caller.
+type flight struct {
+	val   any
+	at    time.Time // when val was fetched
+	stale bool
+}
+
 // read serves one read through the cache, the budget and singleflight. The
 // shared call does not end when the first caller goes away (others may be
-// waiting on it) but keeps that caller's deadline.
+// waiting on it) but keeps that caller's deadline; each caller still stops
+// waiting when its own context ends.
 func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key string, call func(context.Context) (T, error)) (T, error) {
+	var zero T
 	ck := credKey(cred)
-	full := ck + "|" + key
-	if v, ok, fresh := g.cached(ck, key); ok && fresh {
-		return v.(T), nil
+	noCache := ctx.Value(noCacheKey{}) != nil
+	a, ok, gen := g.cached(ck, key)
+	if ok && !noCache && g.now().Sub(a.at) < g.ttl {
+		return a.val.(T), nil
 	}
-	v, err, _ := g.sf.Do(full, func() (any, error) {
-		if wait := g.mayRead(ck); wait > 0 {
-			if old, ok, _ := g.cached(ck, key); ok {
-				g.markStale(ctx, ck, key)
-				return old, nil
+	flightKey := fmt.Sprintf("%s|%d|%t|%s", ck, gen, noCache, key)
+	ch := g.sf.DoChan(flightKey, func() (any, error) {
+		if a, ok, _ := g.cached(ck, key); ok && !noCache && g.now().Sub(a.at) < g.ttl {
+			return flight{val: a.val, at: a.at}, nil // filled while this flight waited to start
+		}
+		if wait := g.reserve(ck); wait > 0 {
+			if a, ok, _ := g.cached(ck, key); ok && !noCache {
+				return flight{val: a.val, at: a.at, stale: true}, nil
 			}
 			return nil, fmt.Errorf("%w: reads for this credential pause for %s to keep Cloudflare's rate limit free for cancels", ErrReadBudget, apiclient.HumanDuration(wait))
 		}
@@ -130,54 +184,52 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 			shared, cancel = context.WithDeadline(shared, d)
 			defer cancel()
 		}
-		gen := g.generation(ck)
 		val, err := call(shared)
-		g.record(ck, key, gen, val, err)
-		if err != nil && errors.Is(err, apiclient.ErrRateLimited) {
-			if old, ok, _ := g.cached(ck, key); ok {
-				g.markStale(ctx, ck, key)
-				return old, nil
+		at := g.record(ck, key, gen, val, err)
+		if errors.Is(err, apiclient.ErrRateLimited) && !noCache {
+			if a, ok, _ := g.cached(ck, key); ok {
+				return flight{val: a.val, at: a.at, stale: true}, nil
 			}
 		}
-		return val, err
+		if err != nil {
+			return nil, err
+		}
+		return flight{val: val, at: at}, nil
 	})
-	if err != nil {
-		var zero T
-		return zero, err
+	select {
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		f := r.Val.(flight)
+		if f.stale {
+			markStale(ctx, f.at)
+		}
+		return f.val.(T), nil
 	}
-	return v.(T), nil
 }
 
-// cached returns a cached answer and whether it is still fresh.
-func (g *Guard) cached(ck, key string) (any, bool, bool) {
+// cached returns a cached answer and the credential's generation.
+func (g *Guard) cached(ck, key string) (answer, bool, int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.creds[ck]
 	if st == nil {
-		return nil, false, false
+		return answer{}, false, 0
 	}
 	a, ok := st.answers[key]
-	return a.val, ok, ok && g.now().Sub(a.at) < g.ttl
-}
-
-// markStale notes in ctx when the stale answer was fetched.
-func (g *Guard) markStale(ctx context.Context, ck, key string) {
-	p, ok := ctx.Value(staleKey{}).(*time.Time)
-	if !ok {
-		return
-	}
-	g.mu.Lock()
-	at := g.creds[ck].answers[key].at
-	g.mu.Unlock()
-	if p.IsZero() || at.Before(*p) {
-		*p = at
-	}
+	return a, ok, st.gen
 }
 
 // state returns the credential's state, pruned to the window. g.mu is held.
 func (g *Guard) state(ck string) *credState {
 	st := g.creds[ck]
 	if st == nil {
+		if len(g.creds) >= maxCreds {
+			g.sweep()
+		}
 		st = &credState{answers: map[string]answer{}}
 		g.creds[ck] = st
 	}
@@ -190,8 +242,20 @@ func (g *Guard) state(ck string) *credState {
 	return st
 }
 
-// mayRead returns 0 when a read may go upstream, else how long to wait.
-func (g *Guard) mayRead(ck string) time.Duration {
+// sweep forgets credentials idle for a whole window. g.mu is held.
+func (g *Guard) sweep() {
+	cut := g.now().Add(-g.window)
+	for ck, st := range g.creds {
+		if (len(st.calls) == 0 || !st.calls[len(st.calls)-1].After(cut)) && g.now().After(st.blockedTil) {
+			delete(g.creds, ck)
+		}
+	}
+}
+
+// reserve counts a read before it is sent, under the lock, so concurrent
+// reads cannot overrun the budget. It returns 0 when the read may go, else
+// how long to wait.
+func (g *Guard) reserve(ck string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.state(ck)
@@ -199,37 +263,34 @@ func (g *Guard) mayRead(ck string) time.Duration {
 	if now.Before(st.blockedTil) {
 		return st.blockedTil.Sub(now)
 	}
-	if len(st.calls) >= g.limit-g.headroom {
-		return st.calls[len(st.calls)-(g.limit-g.headroom)].Add(g.window).Sub(now)
+	reads := g.limit - g.headroom
+	if len(st.calls) >= reads {
+		return st.calls[len(st.calls)-reads].Add(g.window).Sub(now)
 	}
+	st.calls = append(st.calls, now)
 	return 0
 }
 
-// generation returns the credential's answer generation.
-func (g *Guard) generation(ck string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.state(ck).gen
-}
-
-// record counts one upstream call and keeps its answer (unless the answers
-// were dropped while it was under way: it may predate a cancel) or its block.
-func (g *Guard) record(ck, key string, gen int, val any, err error) {
+// record keeps a read's answer (unless a cancel dropped the job's answers
+// while it was under way: it may predate the cancel) or Cloudflare's block.
+// It returns the answer's time.
+func (g *Guard) record(ck, key string, gen int, val any, err error) time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.state(ck)
 	now := g.now()
-	st.calls = append(st.calls, now)
 	var apiErr *apiclient.APIError
 	switch {
-	case err == nil && key != "" && gen == st.gen:
+	case err == nil && gen == st.gen:
 		st.answers[key] = answer{val: val, at: now}
-		if len(st.answers) > 500 { // bound memory: forget everything old
+		if len(st.answers) > maxAnswersPerCred {
+			oldest := key
 			for k, a := range st.answers {
-				if now.Sub(a.at) > g.window {
-					delete(st.answers, k)
+				if a.at.Before(st.answers[oldest].at) {
+					oldest = k
 				}
 			}
+			delete(st.answers, oldest)
 		}
 	case errors.As(err, &apiErr) && errors.Is(err, apiclient.ErrRateLimited):
 		wait := apiErr.RetryAfter
@@ -238,6 +299,7 @@ func (g *Guard) record(ck, key string, gen int, val any, err error) {
 		}
 		st.blockedTil = now.Add(wait)
 	}
+	return now
 }
 
 // ListJobs reads through the guard.
@@ -275,20 +337,33 @@ func (g *Guard) ListJobMessages(ctx context.Context, cred apiclient.Credential, 
 	return p.msgs, p.info, err
 }
 
-// CancelJob always goes upstream (the headroom is there for it) and counts
-// against the budget. When the cancel may have changed the job (it worked, or
-// no clear answer came back) the credential's cached answers are dropped, so
-// the next read shows the job as it is now; a refusal keeps them.
+// CancelJob always goes upstream (the headroom is there for it). Unless
+// Cloudflare refused it for the rate limit (nothing changed, and the cached
+// answers are the only ones to be had for five minutes), the job's cached
+// answers and its account's lists are dropped, so the next read shows the job
+// as it is now; a successful answer becomes the job's cached answer.
 func (g *Guard) CancelJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
-	job, err := g.next.CancelJob(ctx, cred, accountID, jobID)
 	ck := credKey(cred)
-	g.record(ck, "", 0, nil, err)
-	if err == nil || errors.Is(err, apiclient.ErrUnavailable) || errors.Is(err, apiclient.ErrInvalidResponse) {
-		g.mu.Lock()
-		st := g.state(ck)
-		clear(st.answers)
-		st.gen++
-		g.mu.Unlock()
+	g.mu.Lock()
+	st := g.state(ck)
+	st.calls = append(st.calls, g.now())
+	g.mu.Unlock()
+	job, err := g.next.CancelJob(ctx, cred, accountID, jobID)
+	g.record(ck, "", -1, nil, err) // a block, if any; nothing to cache under ""
+	if errors.Is(err, apiclient.ErrRateLimited) {
+		return job, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st = g.state(ck)
+	st.gen++
+	for k := range st.answers {
+		if strings.HasPrefix(k, "list|"+accountID+"|") || strings.Contains(k, "|"+accountID+"|"+jobID) {
+			delete(st.answers, k)
+		}
+	}
+	if err == nil {
+		st.answers["get|"+accountID+"|"+jobID] = answer{val: job, at: g.now()}
 	}
 	return job, err
 }

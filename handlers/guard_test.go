@@ -54,7 +54,11 @@ var (
 
 func newGuard(api *fakeAPI, limit, headroom int) (*handlers.Guard, *clock) {
 	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	return handlers.NewGuard(api, handlers.GuardOptions{TTL: 2 * time.Second, Limit: limit, Window: 5 * time.Minute, Headroom: headroom, Now: clk.Now}), clk
+	g, err := handlers.NewGuard(api, handlers.GuardOptions{TTL: 2 * time.Second, Limit: limit, Window: 5 * time.Minute, Headroom: headroom, Now: clk.Now})
+	if err != nil {
+		panic(err)
+	}
+	return g, clk
 }
 
 func TestGuardCoalescesAndCaches(t *testing.T) {
@@ -231,16 +235,18 @@ func TestGuardReadDuringCancel(t *testing.T) {
 	}
 	g, _ := newGuard(api, 1200, 200)
 	first, cancelFirst := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { _, err := g.GetJob(first, credA, "acct", "job"); done <- err }()
+	firstDone, secondDone := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := g.GetJob(first, credA, "acct", "job"); firstDone <- err }()
 	<-started
-	go func() { _, err := g.GetJob(context.Background(), credA, "acct", "job"); done <- err }()
+	go func() { _, err := g.GetJob(context.Background(), credA, "acct", "job"); secondDone <- err }()
 	time.Sleep(20 * time.Millisecond)
 	cancelFirst()
+	if err := <-firstDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("the first caller went away but got %v", err)
+	}
 	g.CancelJob(context.Background(), credA, "acct", "job")
 	close(release)
-	<-done
-	if err := <-done; err != nil {
+	if err := <-secondDone; err != nil {
 		t.Errorf("a caller sharing the read failed because the first went away: %v", err)
 	}
 	api.GetJobFn = func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
@@ -248,5 +254,76 @@ func TestGuardReadDuringCancel(t *testing.T) {
 	}
 	if job, _ := g.GetJob(context.Background(), credA, "acct", "job"); job.Status != apiclient.StatusCancelled {
 		t.Errorf("after the cancel the read shows %s from before it", job.Status)
+	}
+}
+
+func TestGuardBudgetHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		time.Sleep(5 * time.Millisecond)
+		return &apiclient.Job{ID: j}, nil
+	}}
+	g, _ := newGuard(api, 10, 3)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() { defer wg.Done(); g.GetJob(context.Background(), credA, "acct", "job-"+string(rune('a'+i))) }()
+	}
+	wg.Wait()
+	if n := api.calls.Load(); n > 7 {
+		t.Errorf("50 concurrent reads made %d calls over a budget of 7", n)
+	}
+}
+
+func TestGuardStaleMarkedForEverySharingCaller(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		return &apiclient.Job{ID: j}, nil
+	}}
+	g, clk := newGuard(api, 4, 3) // one read, then stale answers only
+	g.GetJob(context.Background(), credA, "acct", "job")
+	clk.Advance(3 * time.Second)
+	var wg sync.WaitGroup
+	ctxs := make([]context.Context, 5)
+	for i := range ctxs {
+		ctxs[i] = handlers.WithStaleMarker(context.Background())
+		wg.Add(1)
+		go func() { defer wg.Done(); g.GetJob(ctxs[i], credA, "acct", "job") }()
+	}
+	wg.Wait()
+	for i, ctx := range ctxs {
+		if handlers.Stale(ctx).IsZero() {
+			t.Errorf("caller %d got a stale answer without the stale mark", i)
+		}
+	}
+}
+
+func TestGuardRefusedCancelDropsTheJobsCachedAnswer(t *testing.T) {
+	t.Parallel()
+	status := apiclient.StatusProcessing
+	api := &fakeAPI{
+		GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			return &apiclient.Job{ID: j, Status: status}, nil
+		},
+		CancelJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+			return nil, &apiclient.APIError{StatusCode: 400}
+		},
+	}
+	g, _ := newGuard(api, 1200, 200)
+	g.GetJob(context.Background(), credA, "acct", "job")
+	status = apiclient.StatusCompleted // it finished meanwhile: that is why the cancel is refused
+	g.CancelJob(context.Background(), credA, "acct", "job")
+	if job, _ := g.GetJob(context.Background(), credA, "acct", "job"); job.Status != apiclient.StatusCompleted {
+		t.Errorf("the read-back after a refused cancel came from the cache: %s", job.Status)
+	}
+}
+
+func TestGuardOptionsValidated(t *testing.T) {
+	t.Parallel()
+	if _, err := handlers.NewGuard(&fakeAPI{}, handlers.GuardOptions{Limit: 100, Headroom: 200}); err == nil {
+		t.Error("a budget smaller than its headroom was accepted")
+	}
+	if _, err := handlers.NewGuard(&fakeAPI{}, handlers.GuardOptions{Limit: 100}); err != nil {
+		t.Errorf("a small budget with the default headroom: %v", err)
 	}
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // maxLimiterKeys bounds the limiter's memory. When a spray of addresses or
-// emails fills it, expired entries are dropped; if it is still full, unknown
-// keys are refused until entries expire (fail closed) rather than forgetting
-// every counter.
+// emails fills it, expired entries are dropped; if it is still full, a tenth
+// of the keys, chosen at random, are forgotten. That lets a huge spray forget
+// some of its own counts, but never locks out analysts who have no entry.
 const maxLimiterKeys = 100_000
 
 // LoginLimiter slows down password guessing: after too many attempts that did
@@ -50,14 +50,30 @@ func (l *LoginLimiter) Reserve(email, addr string) (bool, time.Duration) {
 	}
 	if len(l.fails) >= maxLimiterKeys {
 		l.pruneAll()
-		if len(l.fails) >= maxLimiterKeys && (l.fails[ek] == nil || l.fails[ak] == nil) {
-			return false, l.window
+		for k := range l.fails { // map order is random
+			if len(l.fails) < maxLimiterKeys*9/10 {
+				break
+			}
+			delete(l.fails, k)
 		}
 	}
 	now := l.now()
 	l.fails[ek] = append(l.fails[ek], now)
 	l.fails[ak] = append(l.fails[ak], now)
 	return true, 0
+}
+
+// Release takes back an attempt that never reached a password check (the
+// server was busy, or the client went away).
+func (l *LoginLimiter) Release(email, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range []string{emailKey(email), addrKey(addr)} {
+		if fails := l.fails[k]; len(fails) > 0 {
+			l.fails[k] = fails[:len(fails)-1]
+			l.prune(k)
+		}
+	}
 }
 
 // Succeed forgets the email's attempts and takes back the address's count

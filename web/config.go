@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type Config struct {
 	SessionIdle     time.Duration  // DASHBOARD_SESSION_IDLE
 	SessionMax      time.Duration  // DASHBOARD_SESSION_MAX
 	UpstreamTimeout time.Duration  // DASHBOARD_UPSTREAM_TIMEOUT
+	UpstreamBudget  int            // DASHBOARD_UPSTREAM_BUDGET
 	TrustedProxies  []netip.Prefix // DASHBOARD_TRUSTED_PROXIES
 }
 
@@ -72,6 +74,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SessionIdle:     dur("DASHBOARD_SESSION_IDLE", 30*time.Minute),
 		SessionMax:      dur("DASHBOARD_SESSION_MAX", 12*time.Hour),
 		UpstreamTimeout: dur("DASHBOARD_UPSTREAM_TIMEOUT", 15*time.Second),
+	}
+	c.UpstreamBudget = 1200
+	if v := env("DASHBOARD_UPSTREAM_BUDGET", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 60 || n > 1200 {
+			errs = append(errs, fmt.Errorf("DASHBOARD_UPSTREAM_BUDGET: %q must be a number of requests per 5 minutes from 60 to 1200", v))
+		} else {
+			c.UpstreamBudget = n
+		}
 	}
 	c.DatabaseURL = env("DASHBOARD_DATABASE_URL", "sqlite:"+strings.TrimRight(c.DataDir, "/")+"/dashboard.db")
 

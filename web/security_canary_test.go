@@ -81,13 +81,21 @@ func TestCanarySecretsGoNowhere(t *testing.T) {
 	}
 	// Each upstream error class.
 	for _, f := range []cfsim.Fault{
-		{Kind: cfsim.FaultStatus, Status: 503, Count: 3}, {Kind: cfsim.FaultRateLimit, RetryAfter: time.Minute, Count: 1},
-		{Kind: cfsim.FaultMalformed, Count: 3}, {Kind: cfsim.FaultHTML, Status: 502, Count: 3}, {Kind: cfsim.FaultDrop, Count: 3},
+		{Kind: cfsim.FaultStatus, Status: 503, Count: 3}, {Kind: cfsim.FaultMalformed, Count: 3},
+		{Kind: cfsim.FaultHTML, Status: 502, Count: 3}, {Kind: cfsim.FaultDrop, Count: 20},
+		{Kind: cfsim.FaultRateLimit, RetryAfter: time.Minute, Count: 1},
 	} {
+		app.Clock.Advance(3 * time.Second) // past the guard's cache, so the fault is met
+		before := len(app.Sim.Requests())
 		app.Sim.InjectFault(f)
-		app.Get(t, c, job, false)
+		resp, body := app.Get(t, c, job, false)
 		app.Sim.ClearFaults()
+		// A rate limit is answered with the last good data, marked stale.
+		if len(app.Sim.Requests()) == before || resp.StatusCode < 400 && !strings.Contains(body, "Showing Cloudflare") {
+			t.Errorf("fault %v was not met: status %d, %d requests", f.Kind, resp.StatusCode, len(app.Sim.Requests())-before)
+		}
 	}
+	app.Clock.Advance(2 * time.Minute) // past the rate limit's Retry-After
 	// Cancel: refused by a fault, then done.
 	app.Sim.InjectFault(cfsim.Fault{Endpoint: cfsim.EndpointCancel, Kind: cfsim.FaultStatus, Status: 500, Count: 1})
 	app.HTMXPost(t, c, job, job+"/cancel", url.Values{"reason": {"canary run"}})

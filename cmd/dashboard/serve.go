@@ -125,9 +125,13 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 	if err != nil {
 		return nil, err
 	}
+	guard, err := handlers.NewGuard(client, handlers.GuardOptions{Limit: cfg.UpstreamBudget})
+	if err != nil {
+		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
+	}
 	return &handlers.Handler{
 		Store:           st,
-		API:             handlers.NewGuard(client, handlers.GuardOptions{}),
+		API:             guard,
 		Sessions:        sm,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, time.Now),
 		Log:             log,

@@ -121,8 +121,12 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	guard, err := handlers.NewGuard(client, guardOptions(opts, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.Handler = &handlers.Handler{
-		Store: st, API: handlers.NewGuard(client, guardOptions(opts, clock)), Sessions: sm, Log: log, PublicURL: public,
+		Store: st, API: guard, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
@@ -173,7 +177,7 @@ func New(t testing.TB, opts Options) *App {
 func guardOptions(opts Options, clock *cfsim.FakeClock) handlers.GuardOptions {
 	o := handlers.GuardOptions{Now: clock.Now}
 	if opts.RateLimit < 0 {
-		o.Limit, o.Headroom = 1<<30, 1
+		o.Limit, o.Headroom = 1<<30, 200
 	}
 	return o
 }
