@@ -348,22 +348,23 @@ func (g *Guard) CancelJob(ctx context.Context, cred apiclient.Credential, accoun
 	st := g.state(ck)
 	st.calls = append(st.calls, g.now())
 	g.mu.Unlock()
-	job, err := g.next.CancelJob(ctx, cred, accountID, jobID)
+	cancelled, err := g.next.CancelJob(ctx, cred, accountID, jobID)
 	g.record(ck, "", -1, nil, err) // a block, if any; nothing to cache under ""
 	if errors.Is(err, apiclient.ErrRateLimited) {
-		return job, err
+		return cancelled, err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st = g.state(ck)
 	st.gen++
+	list, job := "list|"+accountID+"|", "|"+accountID+"|"+jobID
 	for k := range st.answers {
-		if strings.HasPrefix(k, "list|"+accountID+"|") || strings.Contains(k, "|"+accountID+"|"+jobID) {
+		if strings.HasPrefix(k, list) || strings.Contains(k, job) {
 			delete(st.answers, k)
 		}
 	}
 	if err == nil {
-		st.answers["get|"+accountID+"|"+jobID] = answer{val: job, at: g.now()}
+		st.answers["get"+job] = answer{val: cancelled, at: g.now()}
 	}
-	return job, err
+	return cancelled, err
 }
