@@ -157,10 +157,12 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 
 // jobFields lists the job's fields that the card does not already show.
 func jobFields(j *apiclient.Job, now time.Time) []views.Field {
+	// The status and the start and end times live in the card, which keeps
+	// itself current; repeating them here would show stale values after a
+	// refresh or a cancel.
 	f := []views.Field{
 		{Label: "Job ID", Value: j.ID},
 		{Label: "Action type", Value: string(j.ActionType)},
-		{Label: "Status", Value: string(j.Status)},
 	}
 	if j.ActionParams.Destination != "" {
 		f = append(f, views.Field{Label: "Destination", Value: destinationLabel(j.ActionParams.Destination) + " (" + string(j.ActionParams.Destination) + ")"})
@@ -169,12 +171,6 @@ func jobFields(j *apiclient.Job, now time.Time) []views.Field {
 		f = append(f, views.Field{Label: "Expected disposition", Value: string(j.ActionParams.ExpectedDisposition), Note: "deprecated upstream"})
 	}
 	f = append(f, views.Field{Label: "Created", Value: displayTime(&j.CreatedAt, now).Exact})
-	if t := displayTime(j.StartedAt, now); t.Exact != "" {
-		f = append(f, views.Field{Label: "Started", Value: t.Exact})
-	}
-	if t := displayTime(j.CompletedAt, now); t.Exact != "" {
-		f = append(f, views.Field{Label: "Completed", Value: t.Exact})
-	}
 	if j.MessagesSkipped == nil && j.MessagesCancelled == nil {
 		f = append(f, views.Field{Label: "Skipped / cancelled counters", Value: "not reported by the API for this job"})
 	}

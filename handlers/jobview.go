@@ -66,10 +66,18 @@ func jobCard(accountID string, j *apiclient.Job, o cardOptions) views.JobCard {
 	default:
 		c.Action = string(j.ActionType)
 	}
-	done := j.TotalMessagesDiscovered - j.MessagesPending
+	// Progress counts messages acted on or skipped; cancelled ones were not
+	// processed, so a cancelled job's bar stops where the work stopped.
+	done := j.MessagesSuccessful + j.MessagesFailed
+	if j.MessagesSkipped != nil {
+		done += *j.MessagesSkipped
+	}
 	if j.TotalMessagesDiscovered > 0 {
 		c.ProgressPct = int(min(100, max(0, done*100/j.TotalMessagesDiscovered)))
 		c.ProgressLabel = fmt.Sprintf("%s of %s done (%d%%)", formatCount(done), formatCount(j.TotalMessagesDiscovered), c.ProgressPct)
+		if j.MessagesCancelled != nil && *j.MessagesCancelled > 0 {
+			c.ProgressLabel += fmt.Sprintf("; %s cancelled", formatCount(*j.MessagesCancelled))
+		}
 	} else if j.Status == apiclient.StatusPending || j.Status == apiclient.StatusDiscovering {
 		c.ProgressLabel = "Searching for matching messages…"
 	} else {
