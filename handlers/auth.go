@@ -246,6 +246,9 @@ func (h *Handler) audit(c echo.Context, e store.AuditEvent) {
 		e.UserID, e.UserEmail = u.ID, u.Email
 	}
 	e.RemoteAddr = c.RealIP()
+	if e.At.IsZero() {
+		e.At = h.now()
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 5*time.Second)
 	defer cancel()
 	if err := h.Store.AddAudit(ctx, e); err != nil {
