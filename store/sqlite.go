@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -35,8 +36,26 @@ const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma
 // SQLite is the Store backed by an SQLite file (modernc.org/sqlite, no cgo).
 // It is safe for concurrent use.
 type SQLite struct {
-	db   *sql.DB
-	keys *Keyring
+	db    *sql.DB
+	keys  *Keyring
+	stmts sync.Map // query text → *sql.Stmt, for the queries every request makes
+}
+
+// queryRow runs a hot query through a statement prepared once: SQLite's
+// prepare step is a large share of a short query's cost.
+func (s *SQLite) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return s.db.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // Compile-time check that SQLite implements Store.
@@ -114,6 +133,7 @@ func (s *SQLite) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *SQLite) Close() error {
+	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close sqlite: %w", err)
 	}

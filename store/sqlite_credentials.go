@@ -134,7 +134,7 @@ func (s *SQLite) openOne(ctx context.Context, what, query string, args ...any) (
 		keyID  string
 		sealed []byte
 	)
-	c, err := scanCredential(s.db.QueryRowContext(ctx, query, args...), &keyID, &sealed)
+	c, err := scanCredential(s.queryRow(ctx, query, args...), &keyID, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Credential{}, Secret{}, fmt.Errorf("%s: %w", what, ErrNotFound)
 	}

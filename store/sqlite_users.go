@@ -68,7 +68,7 @@ func (s *SQLite) CreateUser(ctx context.Context, email string, role Role, passwo
 
 // UserByID returns the user or ErrNotFound.
 func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
 	}
