@@ -146,7 +146,7 @@ func (h *Handler) ShowAudit(c echo.Context) error {
 		row := views.AuditRow{At: displayTime(&e.At, now), User: e.UserEmail, Action: e.Action, AccountID: e.AccountID,
 			JobID: e.JobID, Reason: e.Reason, Outcome: e.Outcome, Detail: e.Detail, RemoteAddr: e.RemoteAddr}
 		if apiclient.ValidAccountID(e.AccountID) && apiclient.ValidJobID(e.JobID) {
-			row.JobURL = jobURL(e.AccountID, e.JobID)
+			row.JobURL, row.JobShort = jobURL(e.AccountID, e.JobID), e.JobID[:8]
 		}
 		data.Rows = append(data.Rows, row)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -39,7 +40,7 @@ func parseListQuery(c echo.Context) (listQuery, error) {
 	}
 	if v := c.QueryParam("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || (n != 20 && n != 50 && n != 100) {
+		if err != nil || !slices.Contains(pageSizes, n) {
 			return q, echo.NewHTTPError(http.StatusBadRequest, "Page size must be 20, 50 or 100.")
 		}
 		q.perPage = n

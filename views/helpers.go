@@ -156,11 +156,3 @@ func messagesCaption(page int) string {
 	}
 	return "Per-message results"
 }
-
-// shortID is the first 8 characters of an ID, as cards show it.
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}

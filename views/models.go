@@ -264,6 +264,7 @@ type AuditRow struct {
 	Action     string
 	AccountID  string
 	JobID      string
+	JobShort   string // first 8 characters of JobID
 	JobURL     string // "" when the event names no job
 	Reason     string
 	Outcome    string
