@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -46,7 +47,7 @@ func (h *Handler) JobCard(c echo.Context) error {
 		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
 	}
 	card := h.card(c, accountID, job)
-	card.Notice = staleNotice(Stale(ctx))
+	card.Notice = staleNotice(guard.Stale(ctx))
 	return render(c, http.StatusOK, views.JobCardView(card))
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -108,7 +109,7 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 		return "It could not be opened: delete it and add it again."
 	}
 	cred := apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key}
-	uctx, cancel := h.upstreamCtx(Uncached(ctx)) // a test must ask Cloudflare, not the cache
+	uctx, cancel := h.upstreamCtx(guard.Uncached(ctx)) // a test must ask Cloudflare, not the cache
 	defer cancel()
 	_, _, err = h.API.ListJobs(uctx, cred, cr.AccountID, apiclient.ListJobsOptions{PerPage: 1})
 	ok := err == nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/store"
 	"golang.org/x/sync/singleflight"
 )
@@ -63,5 +64,5 @@ func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.Can
 	if d <= 0 {
 		d = 15 * time.Second
 	}
-	return context.WithTimeout(WithStaleMarker(ctx), d)
+	return context.WithTimeout(guard.WithStaleMarker(ctx), d)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/views"
 )
 
@@ -41,7 +42,7 @@ func (h *Handler) ShowJob(c echo.Context) error {
 	}
 	u := userOf(c)
 	card := jobCard(accountID, job, cardOptions{canCancel: u.CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()})
-	card.Notice = staleNotice(Stale(ctx))
+	card.Notice = staleNotice(guard.Stale(ctx))
 	data := views.JobPageData{
 		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
 		Card:         card,

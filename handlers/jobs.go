@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/views"
 )
 
@@ -148,7 +149,7 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 	if info.MayHaveMore() {
 		list.NextURL = q.url(accountID, q.page+1)
 	}
-	list.Stale = !Stale(ctx).IsZero()
+	list.Stale = !guard.Stale(ctx).IsZero()
 	if live {
 		list.RefreshURL = q.url(accountID, q.page)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -77,9 +78,9 @@ func upstreamStatus(c echo.Context, err error) int {
 
 // explain is apiclient.Explain plus the Guard's own refusal.
 func explain(err error) string {
-	if errors.Is(err, ErrReadBudget) {
+	if errors.Is(err, guard.ErrReadBudget) {
 		return "Reads for this credential are paused to keep Cloudflare's rate limit free for cancels (" +
-			strings.TrimPrefix(err.Error(), ErrReadBudget.Error()+": ") + "). Cancelling still works."
+			strings.TrimPrefix(err.Error(), guard.ErrReadBudget.Error()+": ") + "). Cancelling still works."
 	}
 	return apiclient.Explain(err)
 }
@@ -96,7 +97,7 @@ func staleNotice(at time.Time) string {
 // statusFor maps an upstream error to the dashboard's answer status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrReadBudget):
+	case errors.Is(err, guard.ErrReadBudget):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, apiclient.ErrNotFound):
 		return http.StatusNotFound

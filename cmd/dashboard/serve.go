@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
@@ -125,7 +126,7 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 	if err != nil {
 		return nil, err
 	}
-	guard, err := handlers.NewGuard(client, handlers.GuardOptions{Limit: cfg.UpstreamBudget})
+	guard, err := guard.New(client, guard.Options{Limit: cfg.UpstreamBudget})
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
@@ -121,7 +122,7 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard, err := handlers.NewGuard(client, guardOptions(opts, clock))
+	guard, err := guard.New(client, guardOptions(opts, clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +175,8 @@ func New(t testing.TB, opts Options) *App {
 
 // guardOptions runs the upstream guard on the fake clock, with Cloudflare's
 // limit, or none when the simulator's limit is off.
-func guardOptions(opts Options, clock *cfsim.FakeClock) handlers.GuardOptions {
-	o := handlers.GuardOptions{Now: clock.Now}
+func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
+	o := guard.Options{Now: clock.Now}
 	if opts.RateLimit < 0 {
 		o.Limit, o.Headroom = 1<<30, 200
 	}

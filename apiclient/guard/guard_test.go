@@ -1,4 +1,4 @@
-package handlers_test
+package guard_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
-	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/apiclient/guard"
 )
 
-// fakeAPI is a hand-rolled JobsAPI (wtf mock style).
+// fakeAPI is a hand-rolled guard.API (wtf mock style).
 type fakeAPI struct {
 	GetJobFn    func(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
 	CancelJobFn func(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
@@ -52,9 +52,9 @@ var (
 	credB = apiclient.Credential{APIToken: "token-of-analyst-b"}
 )
 
-func newGuard(api *fakeAPI, limit, headroom int) (*handlers.Guard, *clock) {
+func newGuard(api *fakeAPI, limit, headroom int) (*guard.Guard, *clock) {
 	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	g, err := handlers.NewGuard(api, handlers.GuardOptions{TTL: 2 * time.Second, Limit: limit, Window: 5 * time.Minute, Headroom: headroom, Now: clk.Now})
+	g, err := guard.New(api, guard.Options{TTL: 2 * time.Second, Limit: limit, Window: 5 * time.Minute, Headroom: headroom, Now: clk.Now})
 	if err != nil {
 		panic(err)
 	}
@@ -121,7 +121,7 @@ func TestGuardBudgetKeepsHeadroomForCancel(t *testing.T) {
 		},
 	}
 	g, clk := newGuard(api, 10, 3) // 7 reads, then only writes
-	ctx := handlers.WithStaleMarker(context.Background())
+	ctx := guard.WithStaleMarker(context.Background())
 	for i := range 7 {
 		if _, err := g.GetJob(ctx, credA, "acct", "job"); err != nil {
 			t.Fatalf("read %d: %v", i, err)
@@ -133,11 +133,11 @@ func TestGuardBudgetKeepsHeadroomForCancel(t *testing.T) {
 	}
 	// The budget is spent: the last answer is served, marked stale.
 	job, err := g.GetJob(ctx, credA, "acct", "job")
-	if err != nil || job == nil || handlers.Stale(ctx).IsZero() || api.calls.Load() != 7 {
-		t.Errorf("over budget: %v, %v, stale %v, calls %d", job, err, handlers.Stale(ctx), api.calls.Load())
+	if err != nil || job == nil || guard.Stale(ctx).IsZero() || api.calls.Load() != 7 {
+		t.Errorf("over budget: %v, %v, stale %v, calls %d", job, err, guard.Stale(ctx), api.calls.Load())
 	}
 	// With nothing cached it says why.
-	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); !errors.Is(err, handlers.ErrReadBudget) {
+	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); !errors.Is(err, guard.ErrReadBudget) {
 		t.Errorf("uncached read over budget: %v, want ErrReadBudget", err)
 	}
 	// A cancel still goes through.
@@ -165,12 +165,12 @@ func TestGuardHonoursRetryAfter(t *testing.T) {
 		return &apiclient.Job{ID: j}, nil
 	}}
 	g, clk := newGuard(api, 1200, 200)
-	ctx := handlers.WithStaleMarker(context.Background())
+	ctx := guard.WithStaleMarker(context.Background())
 	g.GetJob(ctx, credA, "acct", "job")
 	clk.Advance(3 * time.Second)
 	limited = true
 	job, err := g.GetJob(ctx, credA, "acct", "job")
-	if err != nil || job == nil || handlers.Stale(ctx).IsZero() {
+	if err != nil || job == nil || guard.Stale(ctx).IsZero() {
 		t.Fatalf("429: %v %v", job, err)
 	}
 	calls := api.calls.Load()
@@ -286,13 +286,13 @@ func TestGuardStaleMarkedForEverySharingCaller(t *testing.T) {
 	var wg sync.WaitGroup
 	ctxs := make([]context.Context, 5)
 	for i := range ctxs {
-		ctxs[i] = handlers.WithStaleMarker(context.Background())
+		ctxs[i] = guard.WithStaleMarker(context.Background())
 		wg.Add(1)
 		go func() { defer wg.Done(); g.GetJob(ctxs[i], credA, "acct", "job") }()
 	}
 	wg.Wait()
 	for i, ctx := range ctxs {
-		if handlers.Stale(ctx).IsZero() {
+		if guard.Stale(ctx).IsZero() {
 			t.Errorf("caller %d got a stale answer without the stale mark", i)
 		}
 	}
@@ -320,10 +320,10 @@ func TestGuardRefusedCancelDropsTheJobsCachedAnswer(t *testing.T) {
 
 func TestGuardOptionsValidated(t *testing.T) {
 	t.Parallel()
-	if _, err := handlers.NewGuard(&fakeAPI{}, handlers.GuardOptions{Limit: 100, Headroom: 200}); err == nil {
+	if _, err := guard.New(&fakeAPI{}, guard.Options{Limit: 100, Headroom: 200}); err == nil {
 		t.Error("a budget smaller than its headroom was accepted")
 	}
-	if _, err := handlers.NewGuard(&fakeAPI{}, handlers.GuardOptions{Limit: 100}); err != nil {
+	if _, err := guard.New(&fakeAPI{}, guard.Options{Limit: 100}); err != nil {
 		t.Errorf("a small budget with the default headroom: %v", err)
 	}
 }

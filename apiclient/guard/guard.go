@@ -1,4 +1,7 @@
-package handlers
+// Package guard is the upstream layer between the dashboard's handlers and
+// Cloudflare: per-credential coalescing, a short answer cache, the read
+// budget and Cloudflare's Retry-After blocks. It knows no Echo and no templ.
+package guard
 
 import (
 	"context"
@@ -13,6 +16,15 @@ import (
 	"github.com/respond/bulkjobs/apiclient"
 	"golang.org/x/sync/singleflight"
 )
+
+// API is the part of the Cloudflare client the Guard wraps;
+// *apiclient.Client satisfies it.
+type API interface {
+	ListJobs(ctx context.Context, cred apiclient.Credential, accountID string, opts apiclient.ListJobsOptions) ([]apiclient.Job, apiclient.ResultInfo, error)
+	GetJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	CancelJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error)
+	ListJobMessages(ctx context.Context, cred apiclient.Credential, accountID, jobID string, opts apiclient.ListJobMessagesOptions) ([]apiclient.Message, apiclient.ResultInfo, error)
+}
 
 // ErrReadBudget means the read budget of a credential is spent and no earlier
 // answer is at hand.
@@ -31,7 +43,7 @@ var ErrReadBudget = errors.New("read budget spent")
 // the budget (DASHBOARD_UPSTREAM_BUDGET). A read counts once, although the
 // client may resend a failed GET; the headroom absorbs those retries.
 type Guard struct {
-	next     JobsAPI
+	next     API
 	ttl      time.Duration
 	limit    int           // reads per window per credential
 	headroom int           // calls kept for writes
@@ -63,8 +75,8 @@ type answer struct {
 	at  time.Time
 }
 
-// GuardOptions tune NewGuard; zero values take the defaults.
-type GuardOptions struct {
+// Options tune New; zero values take the defaults.
+type Options struct {
 	TTL      time.Duration    // default 2s
 	Limit    int              // calls per window, reads and writes; default 1200 (Cloudflare's)
 	Headroom int              // of Limit, kept for writes; default 200
@@ -72,8 +84,8 @@ type GuardOptions struct {
 	Now      func() time.Time // default time.Now
 }
 
-// NewGuard wraps next.
-func NewGuard(next JobsAPI, o GuardOptions) (*Guard, error) {
+// New wraps next.
+func New(next API, o Options) (*Guard, error) {
 	g := &Guard{next: next, ttl: o.TTL, limit: o.Limit, window: o.Window, headroom: o.Headroom, now: o.Now,
 		creds: map[string]*credState{}}
 	if g.ttl == 0 {
