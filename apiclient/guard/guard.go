@@ -122,29 +122,39 @@ func WithStaleMarker(ctx context.Context) context.Context {
 	return context.WithValue(ctx, staleKey{}, &staleMark{})
 }
 
-// staleMark is the oldest stale answer's time, set by concurrent readers.
+// staleMark is the oldest stale answer's time and why it was served, set
+// by concurrent readers.
 type staleMark struct {
-	mu sync.Mutex
-	at time.Time
+	mu  sync.Mutex
+	at  time.Time
+	why error
 }
 
 // Stale returns when the oldest stale answer served under ctx was fetched,
 // or the zero time.
 func Stale(ctx context.Context) time.Time {
+	at, _ := StaleReason(ctx)
+	return at
+}
+
+// StaleReason returns Stale's time and the error that kept the read from
+// Cloudflare (a spent budget, a rate limit, an outage), or the zero time and
+// nil when every answer under ctx was fresh.
+func StaleReason(ctx context.Context) (time.Time, error) {
 	if m, ok := ctx.Value(staleKey{}).(*staleMark); ok {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.at
+		return m.at, m.why
 	}
-	return time.Time{}
+	return time.Time{}, nil
 }
 
-// markStale records at in ctx's marker.
-func markStale(ctx context.Context, at time.Time) {
+// markStale records at and why in ctx's marker.
+func markStale(ctx context.Context, at time.Time, why error) {
 	if m, ok := ctx.Value(staleKey{}).(*staleMark); ok {
 		m.mu.Lock()
 		if m.at.IsZero() || at.Before(m.at) {
-			m.at = at
+			m.at, m.why = at, why
 		}
 		m.mu.Unlock()
 	}
@@ -164,7 +174,7 @@ func credKey(c apiclient.Credential) string {
 type flight struct {
 	val   any
 	at    time.Time // when val was fetched
-	stale bool
+	stale error     // why an old answer was served, nil when fresh
 }
 
 // read serves one read through the cache, the budget and singleflight. The
@@ -185,10 +195,11 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 			return flight{val: a.val, at: a.at}, nil // filled while this flight waited to start
 		}
 		if wait := g.reserve(ck); wait > 0 {
+			err := fmt.Errorf("%w: reads for this credential pause for %s to keep Cloudflare's rate limit free for cancels", ErrReadBudget, apiclient.HumanDuration(wait))
 			if a, ok, _ := g.cached(ck, key); ok && !noCache {
-				return flight{val: a.val, at: a.at, stale: true}, nil
+				return flight{val: a.val, at: a.at, stale: err}, nil
 			}
-			return nil, fmt.Errorf("%w: reads for this credential pause for %s to keep Cloudflare's rate limit free for cancels", ErrReadBudget, apiclient.HumanDuration(wait))
+			return nil, err
 		}
 		shared := context.WithoutCancel(ctx)
 		if d, ok := ctx.Deadline(); ok {
@@ -200,7 +211,7 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 		at := g.record(ck, key, gen, val, err)
 		if errors.Is(err, apiclient.ErrRateLimited) && !noCache {
 			if a, ok, _ := g.cached(ck, key); ok {
-				return flight{val: a.val, at: a.at, stale: true}, nil
+				return flight{val: a.val, at: a.at, stale: err}, nil
 			}
 		}
 		if err != nil {
@@ -216,8 +227,8 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 			return zero, r.Err
 		}
 		f := r.Val.(flight)
-		if f.stale {
-			markStale(ctx, f.at)
+		if f.stale != nil {
+			markStale(ctx, f.at, f.stale)
 		}
 		return f.val.(T), nil
 	}
