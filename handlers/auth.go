@@ -242,6 +242,17 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 // context, so a browser that goes away cannot erase the record of an action
 // that reached Cloudflare.
 func (h *Handler) audit(c echo.Context, e store.AuditEvent) {
+	e = h.auditEvent(c, e)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 5*time.Second)
+	defer cancel()
+	if err := h.Store.AddAudit(ctx, e); err != nil {
+		h.Log.Error("write audit event", "err", err.Error(), "action", e.Action, "account_id", e.AccountID,
+			"job_id", e.JobID, "outcome", e.Outcome)
+	}
+}
+
+// auditEvent fills in who acted, from where and when.
+func (h *Handler) auditEvent(c echo.Context, e store.AuditEvent) store.AuditEvent {
 	if u := userOf(c); u != nil {
 		e.UserID, e.UserEmail = u.ID, u.Email
 	}
@@ -249,12 +260,7 @@ func (h *Handler) audit(c echo.Context, e store.AuditEvent) {
 	if e.At.IsZero() {
 		e.At = h.now()
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 5*time.Second)
-	defer cancel()
-	if err := h.Store.AddAudit(ctx, e); err != nil {
-		h.Log.Error("write audit event", "err", err.Error(), "action", e.Action, "account_id", e.AccountID,
-			"job_id", e.JobID, "outcome", e.Outcome)
-	}
+	return e
 }
 
 // hashSlot waits for one of the password-hashing slots (argon2id takes 64 MiB

@@ -39,7 +39,7 @@ type Handler struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	cancels   singleflight.Group // one cancel call per user and job at a time
+	cancels   singleflight.Group // one cancel per job at a time in this process, see cancelOnce
 	slotsOnce sync.Once
 	slots     chan struct{} // password-hashing slots, see hashSlot
 }
@@ -58,11 +58,14 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
+// defaultUpstreamTimeout bounds a page's calls when UpstreamTimeout is 0.
+const defaultUpstreamTimeout = 15 * time.Second
+
 // upstreamCtx bounds a page's upstream calls.
 func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := h.UpstreamTimeout
 	if d <= 0 {
-		d = 15 * time.Second
+		d = defaultUpstreamTimeout
 	}
 	return context.WithTimeout(guard.WithStaleMarker(ctx), d)
 }

@@ -51,8 +51,7 @@ func (s *SQLite) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, er
 	if !f.Until.IsZero() {
 		add("at < ?", formatTime(f.Until))
 	}
-	q := `SELECT id, at, user_id, user_email, action, account_id, job_id, reason, outcome, detail, remote_addr
-		FROM audit_events`
+	q := auditSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -66,15 +65,8 @@ func (s *SQLite) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, er
 	defer rows.Close()
 	var events []AuditEvent
 	for rows.Next() {
-		var (
-			e  AuditEvent
-			at string
-		)
-		if err := rows.Scan(&e.ID, &at, &e.UserID, &e.UserEmail, &e.Action, &e.AccountID, &e.JobID,
-			&e.Reason, &e.Outcome, &e.Detail, &e.RemoteAddr); err != nil {
-			return nil, fmt.Errorf("list audit events: %w", err)
-		}
-		if e.At, err = parseTime(at); err != nil {
+		e, err := scanAudit(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list audit events: %w", err)
 		}
 		events = append(events, e)
@@ -83,4 +75,23 @@ func (s *SQLite) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, er
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
 	return events, nil
+}
+
+// auditSelect reads every column of audit_events, in scanAudit's order.
+const auditSelect = `SELECT id, at, user_id, user_email, action, account_id, job_id, reason, outcome, detail, remote_addr
+		FROM audit_events`
+
+// scanAudit reads one auditSelect row.
+func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
+	var (
+		e  AuditEvent
+		at string
+	)
+	if err := row.Scan(&e.ID, &at, &e.UserID, &e.UserEmail, &e.Action, &e.AccountID, &e.JobID,
+		&e.Reason, &e.Outcome, &e.Detail, &e.RemoteAddr); err != nil {
+		return AuditEvent{}, err
+	}
+	var err error
+	e.At, err = parseTime(at)
+	return e, err
 }

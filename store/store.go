@@ -71,6 +71,21 @@ type Store interface {
 	AddAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns matching events, newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// AuditEvent returns one event by ID, or ErrNotFound.
+	AuditEvent(ctx context.Context, id int64) (AuditEvent, error)
+
+	// BeginCancel writes the write-ahead audit row of a job cancel (outcome
+	// CancelPending) before anything is sent to Cloudflare, and claims the
+	// job with it: while another pending cancel of the same job younger
+	// than lease exists, nothing is written and that row comes back with
+	// ErrCancelInFlight. The claim holds for every process sharing the
+	// database. It returns the row with its ID.
+	BeginCancel(ctx context.Context, e AuditEvent, lease time.Duration) (AuditEvent, error)
+	// FinishCancel records the outcome and detail of cancel row id.
+	FinishCancel(ctx context.Context, id int64, outcome, detail string) error
+	// PendingCancels returns up to limit cancel rows still pending that
+	// were written at or before before, oldest first.
+	PendingCancels(ctx context.Context, before time.Time, limit int) ([]AuditEvent, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

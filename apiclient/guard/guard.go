@@ -325,6 +325,16 @@ func (g *Guard) record(ck, key string, gen int, val any, err error) time.Time {
 	return now
 }
 
+// Known returns Cloudflare's last answer for the job under cred, of any
+// age, and when it was fetched, without calling Cloudflare.
+func (g *Guard) Known(cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, time.Time, bool) {
+	a, ok, _ := g.cached(credKey(cred), "get|"+accountID+"|"+jobID)
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	return a.val.(*apiclient.Job), a.at, true
+}
+
 // ListJobs reads through the guard.
 func (g *Guard) ListJobs(ctx context.Context, cred apiclient.Credential, accountID string, opts apiclient.ListJobsOptions) ([]apiclient.Job, apiclient.ResultInfo, error) {
 	type page struct {
