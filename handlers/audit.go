@@ -144,7 +144,7 @@ func (h *Handler) ShowAudit(c echo.Context) error {
 	now := h.now()
 	for _, e := range events {
 		row := views.AuditRow{At: displayTime(&e.At, now), User: e.UserEmail, Action: e.Action, AccountID: e.AccountID,
-			JobID: e.JobID, Reason: e.Reason, Outcome: e.Outcome, Detail: e.Detail, RemoteAddr: e.RemoteAddr}
+			JobID: e.JobID, Reason: e.Reason, Outcome: h.auditOutcome(e), Detail: e.Detail, RemoteAddr: e.RemoteAddr}
 		if apiclient.ValidAccountID(e.AccountID) && apiclient.ValidJobID(e.JobID) {
 			row.JobURL, row.JobShort = jobURL(e.AccountID, e.JobID), e.JobID[:8]
 		}
@@ -180,7 +180,7 @@ func (h *Handler) ExportAudit(c echo.Context) error {
 	w := csv.NewWriter(resp)
 	_ = w.Write([]string{"time_utc", "user_email", "action", "account_id", "job_id", "reason", "outcome", "detail", "remote_addr"})
 	for _, e := range events {
-		row := []string{e.At.UTC().Format(time.RFC3339), e.UserEmail, e.Action, e.AccountID, e.JobID, e.Reason, e.Outcome, e.Detail, e.RemoteAddr}
+		row := []string{e.At.UTC().Format(time.RFC3339), e.UserEmail, e.Action, e.AccountID, e.JobID, e.Reason, h.auditOutcome(e), e.Detail, e.RemoteAddr}
 		for i := range row {
 			row[i] = CSVSafe(row[i])
 		}

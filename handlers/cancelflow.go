@@ -212,15 +212,21 @@ func (h *Handler) cancelUpstream(ctx, readCtx context.Context, cred apiclient.Cr
 	case errors.Is(err, apiclient.ErrRateLimited):
 		res.outcome = "rate_limited"
 	}
-	fresh, gerr := h.readBack(readCtx, cred, accountID, jobID)
 	ambiguous := errors.Is(err, apiclient.ErrUnavailable) || errors.Is(err, apiclient.ErrInvalidResponse)
+	if !ambiguous && !errors.Is(err, apiclient.ErrBadRequest) {
+		// Nothing changed upstream: show the job as last known, with the reason.
+		res.job = h.lastKnown(readCtx, cred, accountID, jobID)
+		return res
+	}
+	fresh, gerr := h.readBack(readCtx, cred, accountID, jobID)
 	switch {
 	case gerr != nil && ambiguous:
 		res.outcome = store.CancelUnknown
 		res.message = "Cloudflare did not confirm the cancel and the job could not be read back, so it may or may not be cancelled. Reload the page to see its state."
+		res.job = h.lastKnown(readCtx, cred, accountID, jobID)
 	case gerr != nil:
-		// The card stays as it was, with the reason.
-	case fresh.Status.Terminal() && (ambiguous || errors.Is(err, apiclient.ErrBadRequest)):
+		res.job = h.lastKnown(readCtx, cred, accountID, jobID)
+	case fresh.Status.Terminal():
 		// The answer was lost, or Cloudflare refused because the job had
 		// already ended (contract Q1/Q19): the job's state says which.
 		judged := judge(fresh, "Cloudflare's answer: "+err.Error())
@@ -237,6 +243,23 @@ func (h *Handler) cancelUpstream(ctx, readCtx context.Context, cred apiclient.Cr
 		res.job = fresh
 	}
 	return res
+}
+
+// lastKnown returns the job to show beside a failed cancel: a fresh read
+// when the budget allows, else the guard's last answer, else nil. It is for
+// display only, never to decide what a cancel did.
+func (h *Handler) lastKnown(ctx context.Context, cred apiclient.Credential, accountID, jobID string) *apiclient.Job {
+	rctx, cancel := context.WithTimeout(ctx, readBackTimeout)
+	defer cancel()
+	if job, err := h.API.GetJob(rctx, cred, accountID, jobID); err == nil {
+		return job
+	}
+	if k, ok := h.API.(knownJobs); ok {
+		if job, _, ok := k.Known(cred, accountID, jobID); ok {
+			return job
+		}
+	}
+	return nil
 }
 
 // judge turns the job as Cloudflare shows it after a cancel into a result.
@@ -258,9 +281,9 @@ func judge(job *apiclient.Job, detail string) cancelResult {
 var errStaleReadBack = errors.New("read-back answered from the cache")
 
 // readBack reads the job once, from Cloudflare: a cached or stale answer
-// does not count (the guard drops the job's answers when a cancel is sent).
+// says nothing about what the cancel did.
 func (h *Handler) readBack(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
-	rctx, cancel := context.WithTimeout(guard.WithStaleMarker(ctx), readBackTimeout)
+	rctx, cancel := context.WithTimeout(guard.Uncached(guard.WithStaleMarker(ctx)), readBackTimeout)
 	defer cancel()
 	job, err := h.API.GetJob(rctx, cred, accountID, jobID)
 	if err == nil && !guard.Stale(rctx).IsZero() {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
@@ -40,6 +41,7 @@ type Handler struct {
 	Now func() time.Time
 
 	cancels   singleflight.Group // one cancel per job at a time in this process, see cancelOnce
+	draining  atomic.Bool        // set by Drain
 	slotsOnce sync.Once
 	slots     chan struct{} // password-hashing slots, see hashSlot
 }

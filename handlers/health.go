@@ -11,8 +11,15 @@ import (
 // Healthz handles GET /healthz: the process is up.
 func (h *Handler) Healthz(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
 
-// Readyz handles GET /readyz: the database answers.
+// Drain makes /readyz answer 503 from now on: the process is shutting down.
+func (h *Handler) Drain() { h.draining.Store(true) }
+
+// Readyz handles GET /readyz: the database answers and the process is not
+// shutting down.
 func (h *Handler) Readyz(c echo.Context) error {
+	if h.draining.Load() {
+		return c.String(http.StatusServiceUnavailable, "draining: shutting down, in-flight requests are finishing\n")
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := h.Store.Ping(ctx); err != nil {

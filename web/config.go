@@ -20,19 +20,28 @@ import (
 // Config is the dashboard's configuration. LoadConfig reads it from the
 // environment; every default lives there.
 type Config struct {
-	Addr            string         // DASHBOARD_ADDR
-	PublicURL       *url.URL       // DASHBOARD_PUBLIC_URL
-	APIBaseURL      string         // DASHBOARD_API_BASE_URL
-	DatabaseURL     string         // DASHBOARD_DATABASE_URL
-	DataDir         string         // DASHBOARD_DATA_DIR
-	SessionKeys     string         // DASHBOARD_SESSION_KEYS (secret; never logged)
-	EncryptionKey   string         // DASHBOARD_ENCRYPTION_KEYS (secret; never logged)
-	LogFormat       string         // DASHBOARD_LOG_FORMAT: json or text
-	SessionIdle     time.Duration  // DASHBOARD_SESSION_IDLE
-	SessionMax      time.Duration  // DASHBOARD_SESSION_MAX
-	UpstreamTimeout time.Duration  // DASHBOARD_UPSTREAM_TIMEOUT
-	UpstreamBudget  int            // DASHBOARD_UPSTREAM_BUDGET
-	TrustedProxies  []netip.Prefix // DASHBOARD_TRUSTED_PROXIES
+	Addr            string        // DASHBOARD_ADDR
+	PublicURL       *url.URL      // DASHBOARD_PUBLIC_URL
+	APIBaseURL      string        // DASHBOARD_API_BASE_URL
+	DatabaseURL     string        // DASHBOARD_DATABASE_URL
+	DataDir         string        // DASHBOARD_DATA_DIR
+	SessionKeys     string        // DASHBOARD_SESSION_KEYS (secret; never logged)
+	EncryptionKey   string        // DASHBOARD_ENCRYPTION_KEYS (secret; never logged)
+	LogFormat       string        // DASHBOARD_LOG_FORMAT: json or text
+	SessionIdle     time.Duration // DASHBOARD_SESSION_IDLE
+	SessionMax      time.Duration // DASHBOARD_SESSION_MAX
+	UpstreamTimeout time.Duration // DASHBOARD_UPSTREAM_TIMEOUT
+	UpstreamBudget  int           // DASHBOARD_UPSTREAM_BUDGET
+	// ShutdownTimeout is how long in-flight requests may finish after
+	// SIGTERM (DASHBOARD_SHUTDOWN_TIMEOUT); it must be longer than the
+	// longest cancel, so a deploy never cuts a cancel off before its
+	// outcome is recorded.
+	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long /readyz answers 503 while the server still
+	// serves, before it stops accepting (DASHBOARD_SHUTDOWN_DELAY), so a
+	// load balancer stops sending first.
+	ShutdownDelay  time.Duration
+	TrustedProxies []netip.Prefix // DASHBOARD_TRUSTED_PROXIES
 }
 
 // Defaults.
@@ -74,6 +83,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SessionIdle:     dur("DASHBOARD_SESSION_IDLE", 30*time.Minute),
 		SessionMax:      dur("DASHBOARD_SESSION_MAX", 12*time.Hour),
 		UpstreamTimeout: dur("DASHBOARD_UPSTREAM_TIMEOUT", 15*time.Second),
+	}
+	longestCancel := handlers.CancelBudget(c.UpstreamTimeout)
+	c.ShutdownTimeout = dur("DASHBOARD_SHUTDOWN_TIMEOUT", longestCancel+10*time.Second)
+	if c.ShutdownTimeout <= longestCancel {
+		errs = append(errs, fmt.Errorf("DASHBOARD_SHUTDOWN_TIMEOUT: %s must be longer than the longest cancel (%s: DASHBOARD_UPSTREAM_TIMEOUT plus a 5s read-back)",
+			c.ShutdownTimeout, longestCancel))
+	}
+	c.ShutdownDelay = 5 * time.Second
+	if v := env("DASHBOARD_SHUTDOWN_DELAY", ""); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("DASHBOARD_SHUTDOWN_DELAY: %q is not a duration such as 5s (0s for none)", v))
+		} else {
+			c.ShutdownDelay = d
+		}
 	}
 	c.UpstreamBudget = 1200
 	if v := env("DASHBOARD_UPSTREAM_BUDGET", ""); v != "" {

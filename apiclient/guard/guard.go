@@ -396,7 +396,9 @@ func (g *Guard) CancelJob(ctx context.Context, cred apiclient.Credential, accoun
 			delete(st.answers, k)
 		}
 	}
-	if err == nil {
+	if err == nil && cancelled != nil && cancelled.Status.Terminal() {
+		// An answer that shows the job still running says nothing certain
+		// about it after the cancel; only a terminal one is kept.
 		st.answers["get"+job] = answer{val: cancelled, at: g.now()}
 	}
 	return cancelled, err

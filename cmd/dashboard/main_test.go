@@ -92,14 +92,16 @@ func TestDemoRefusesPublicAddress(t *testing.T) {
 
 func TestBadConfigNamesVariable(t *testing.T) {
 	for name, value := range map[string]string{
-		"DASHBOARD_ADDR":            "no-port",
-		"DASHBOARD_LOG_FORMAT":      "xml",
-		"DASHBOARD_SESSION_KEYS":    "c2hvcnQ=",
-		"DASHBOARD_SESSION_IDLE":    "-5m",
-		"DASHBOARD_PUBLIC_URL":      "ftp://x",
-		"DASHBOARD_DATABASE_URL":    "mysql://u:secretpw@db/x",
-		"DASHBOARD_API_BASE_URL":    "not a url",
-		"DASHBOARD_ENCRYPTION_KEYS": "bm90IDMyIGJ5dGVz",
+		"DASHBOARD_ADDR":             "no-port",
+		"DASHBOARD_LOG_FORMAT":       "xml",
+		"DASHBOARD_SESSION_KEYS":     "c2hvcnQ=",
+		"DASHBOARD_SESSION_IDLE":     "-5m",
+		"DASHBOARD_PUBLIC_URL":       "ftp://x",
+		"DASHBOARD_DATABASE_URL":     "mysql://u:secretpw@db/x",
+		"DASHBOARD_API_BASE_URL":     "not a url",
+		"DASHBOARD_ENCRYPTION_KEYS":  "bm90IDMyIGJ5dGVz",
+		"DASHBOARD_SHUTDOWN_TIMEOUT": "10s", // shorter than a cancel (15s + 5s read-back)
+		"DASHBOARD_SHUTDOWN_DELAY":   "-1s",
 	} {
 		vars := map[string]string{"DASHBOARD_DATA_DIR": t.TempDir(), "DASHBOARD_ADDR": "127.0.0.1:0", name: value}
 		env, _ := testEnv([]string{"serve"}, vars, "")

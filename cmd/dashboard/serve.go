@@ -75,17 +75,57 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go reconcileCancels(ctx, h, log)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	delay := cfg.ShutdownDelay
+	if d != nil {
+		delay = 0 // nothing balances a demo
+	}
+	return drain(srv, h, log, delay, cfg.ShutdownTimeout)
+}
+
+// drain stops the server for a deploy: /readyz answers 503 at once, so a
+// load balancer stops sending; after delay the server stops accepting, and
+// requests in flight (a cancel above all) get grace to finish and record
+// their outcome.
+func drain(srv *http.Server, h *handlers.Handler, log *slog.Logger, delay, grace time.Duration) error {
+	h.Drain()
+	log.Info("shutting down: /readyz answers 503", "delay", delay.String(), "grace", grace.String())
+	time.Sleep(delay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return fmt.Errorf("shutdown after %s: %w", grace, err)
 	}
 	return nil
+}
+
+// reconcileInterval is how often pending cancel rows are checked.
+const reconcileInterval = time.Minute
+
+// reconcileCancels settles cancel rows that a stopped process left pending,
+// now and every reconcileInterval, until ctx ends.
+func reconcileCancels(ctx context.Context, h *handlers.Handler, log *slog.Logger) {
+	t := time.NewTicker(reconcileInterval)
+	defer t.Stop()
+	for {
+		n, err := h.ReconcileCancels(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("reconcile pending cancels", "err", err.Error())
+		case n > 0:
+			log.Warn("reconciled cancels left pending by a stopped process", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // newHTTPServer sets every timeout: a client that trickles its headers or body

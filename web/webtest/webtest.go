@@ -54,6 +54,8 @@ type App struct {
 	Echo    *echo.Echo // routes may be added by tests
 
 	tlsClient *http.Client
+	opts      Options
+	public    *url.URL
 }
 
 // SessionKey is the session key pair of every test app.
@@ -118,6 +120,7 @@ func New(t testing.TB, opts Options) *App {
 	a.tlsClient = srv.Client()
 	a.URL = srv.URL
 	public, _ := url.Parse(srv.URL)
+	a.opts, a.public = opts, public
 	sm, err := handlers.NewSessionManager([]handlers.KeyPair{SessionKey}, opts.TLS, 30*time.Minute, 12*time.Hour, clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +184,40 @@ func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
 		o.Limit, o.Headroom = 1<<30, 200
 	}
 	return o
+}
+
+// Replica starts a second dashboard on the same database, simulator, clock
+// and session keys, with its own process state (guard, limiter, cancels), as
+// a second replica behind a load balancer would have. Browsers logged in on
+// a are logged in on the replica too: the cookie jar ignores ports.
+func (a *App) Replica(t testing.TB) *App {
+	t.Helper()
+	r := *a
+	srv := httptest.NewUnstartedServer(nil)
+	if a.opts.TLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	sm, err := handlers.NewSessionManager([]handlers.KeyPair{SessionKey}, a.opts.TLS, 30*time.Minute, 12*time.Hour, a.Clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.New(a.Client, guardOptions(a.opts, a.Clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler
+	r.Handler = &handlers.Handler{
+		Store: h.Store, API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
+		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, a.Clock.Now),
+		UpstreamTimeout: h.UpstreamTimeout, Now: a.Clock.Now,
+	}
+	r.Echo = web.New(web.Config{PublicURL: a.public}, r.Handler, r.Handler.Log)
+	srv.Config.Handler = r.Echo
+	return &r
 }
 
 // make32 returns a deterministic 32-byte test key.
