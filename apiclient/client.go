@@ -162,6 +162,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*ResultInfo, erro
 	var lastErr *APIError
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
+			if c.wouldHold(ctx, r) {
+				return nil, lastErr // the retry could not leave: report Cloudflare's last answer
+			}
 			if err := sleep(ctx, c.delay(i, lastErr)); err != nil {
 				return nil, lastErr
 			}
@@ -169,6 +172,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*ResultInfo, erro
 		ri, err := c.once(ctx, r, out)
 		if err == nil {
 			return ri, nil
+		}
+		if i > 0 && errors.Is(err, ErrHeld) {
+			return nil, lastErr // held after all (another request took the last slot)
 		}
 		if !retryable(err) || ctx.Err() != nil {
 			return nil, err
@@ -180,9 +186,24 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*ResultInfo, erro
 
 // retryable reports whether a GET may be sent again after err: transport
 // failures and 5xx only. 429 is returned at once so the caller can honour
-// Retry-After, and a bad answer is not improved by asking again.
+// Retry-After, a bad answer is not improved by asking again, and a held
+// request was never sent: asking again would only be held again.
 func retryable(err *APIError) bool {
+	if errors.Is(err, ErrHeld) {
+		return false
+	}
 	return err.StatusCode == 0 && err.Err != nil || err.StatusCode >= 500
+}
+
+// wouldHold asks the transport, when it is a Holder, whether r's next attempt
+// would be held back.
+func (c *Client) wouldHold(ctx context.Context, r *request) bool {
+	h, ok := c.http.Transport.(Holder)
+	if !ok {
+		return false
+	}
+	req, err := c.build(ctx, r)
+	return err == nil && h.WouldHold(req)
 }
 
 // delay is the wait before attempt i: exponential with jitter, or the server's
@@ -210,13 +231,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// once sends r one time.
-func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *APIError) {
-	fail := func(status int, reason string, err error) *APIError {
-		e := &APIError{Method: r.method, Path: r.path, StatusCode: status, Reason: reason, Err: err}
-		e.classify()
-		return e
-	}
+// build makes the http.Request for one attempt of r.
+func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 	u := c.base.String() + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -227,7 +243,7 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
-		return nil, fail(0, "build request", err)
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -235,8 +251,27 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 		req.Header.Set("Content-Type", "application/json")
 	}
 	r.cred.apply(req.Header)
+	return req, nil
+}
+
+// once sends r one time.
+func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *APIError) {
+	fail := func(status int, reason string, err error) *APIError {
+		e := &APIError{Method: r.method, Path: r.path, StatusCode: status, Reason: reason, Err: err}
+		e.classify()
+		return e
+	}
+	req, err := c.build(ctx, r)
+	if err != nil {
+		return nil, fail(0, "build request", err)
+	}
 
 	resp, err := c.http.Do(req)
+	if held := heldOf(err); held != nil {
+		e := fail(0, "", held)
+		e.RetryAfter = held.RetryAfter
+		return nil, e
+	}
 	if err != nil {
 		return nil, fail(0, "", transportError(err))
 	}
@@ -250,7 +285,7 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 		RayID: sanitizeHeader(resp.Header.Get("Cf-Ray")),
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		apiErr.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	finish := func(reason string, cause error) (*ResultInfo, *APIError) {
 		apiErr.Reason, apiErr.Err = reason, cause

@@ -12,7 +12,8 @@ import (
 
 // Sentinel errors for errors.Is. Every error from an API call is an *APIError
 // whose Is method matches exactly one of these classes (or none, for an
-// unexpected 4xx such as 405).
+// unexpected 4xx such as 405, or a request held back for a spent read budget;
+// see ErrHeld).
 var (
 	// ErrBadRequest: Cloudflare refused the request as invalid (HTTP 400 and other
 	// unclassified 4xx), for example a cancel of a job that already finished.
@@ -51,7 +52,7 @@ type APIError struct {
 	StatusCode int            // 0 when no response arrived
 	Errors     []ResponseInfo // Cloudflare's errors, when the body had them
 	RayID      string         // the cf-ray header, for Cloudflare support
-	RetryAfter time.Duration  // from Retry-After on 429 (and 503), else 0
+	RetryAfter time.Duration  // from Retry-After on 429 (and 503); for a held request, the wait until it could go; else 0
 	Reason     string         // what went wrong when there is no Cloudflare error
 	Err        error          // underlying transport or decoding error, if any
 
@@ -118,8 +119,12 @@ func (e *APIError) HasCode(code int) bool {
 // classify records the error's class sentinel.
 func (e *APIError) classify() { e.class = e.classOf() }
 
-// classOf picks the sentinel for an HTTP status and Cloudflare codes.
+// classOf picks the sentinel for an HTTP status and Cloudflare codes, or the
+// class a RoundTripper gave a request it held back.
 func (e *APIError) classOf() error {
+	if held := heldOf(e.Err); held != nil && e.StatusCode == 0 {
+		return held.Class
+	}
 	switch s := e.StatusCode; {
 	case s == 0 && e.Reason != "" && e.Err == nil:
 		return ErrInvalidResponse
@@ -143,9 +148,9 @@ func (e *APIError) classOf() error {
 	return ErrInvalidResponse // 2xx with success:false, 3xx, 1xx
 }
 
-// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when absent
-// or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header as seconds or an HTTP date; 0 when
+// absent or unreadable. A wait is capped at a day.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -183,6 +188,11 @@ func Explain(err error) string {
 		return "The stored credential is valid but lacks the permission for this (Cloud Email Security: Read to view, Write to cancel) or has no access to this account."
 	case errors.Is(err, ErrNotFound):
 		return "Cloudflare has no such bulk job in this account; it may have been deleted."
+	case errors.Is(err, ErrRateLimited) && errors.Is(err, ErrHeld):
+		if hasAPI && apiErr.RetryAfter > 0 {
+			return "Cloudflare's API rate limit for this credential is reached; nothing is sent with it, cancels included, for another " + HumanDuration(apiErr.RetryAfter) + "."
+		}
+		return "Cloudflare's API rate limit for this credential is reached; nothing is sent with it, cancels included, for a few minutes."
 	case errors.Is(err, ErrRateLimited):
 		if hasAPI && apiErr.RetryAfter > 0 {
 			return "Cloudflare's API rate limit for this credential is reached; try again in " + HumanDuration(apiErr.RetryAfter) + "."
@@ -197,6 +207,11 @@ func Explain(err error) string {
 			return "Cloudflare refused the request: " + apiErr.Errors[0].Message + "."
 		}
 		return "Cloudflare refused the request."
+	case errors.Is(err, ErrHeld):
+		if hasAPI && apiErr.RetryAfter > 0 {
+			return "The dashboard held the request back to stay within Cloudflare's rate limit; try again in " + HumanDuration(apiErr.RetryAfter) + "."
+		}
+		return "The dashboard held the request back to stay within Cloudflare's rate limit; try again shortly."
 	}
 	return "Something went wrong while talking to Cloudflare; try again shortly."
 }

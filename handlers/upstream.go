@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,11 +75,22 @@ func upstreamStatus(c echo.Context, err error) int {
 	return statusFor(err)
 }
 
-// explain is apiclient.Explain plus the Guard's own refusal.
+// explain is apiclient.Explain plus the guard's own holds: a spent read
+// budget and an open breaker (both leave cancels free; a Retry-After block
+// does not, and apiclient.Explain says so).
 func explain(err error) string {
-	if errors.Is(err, guard.ErrReadBudget) {
-		return "Reads for this credential are paused to keep Cloudflare's rate limit free for cancels (" +
-			strings.TrimPrefix(err.Error(), guard.ErrReadBudget.Error()+": ") + "). Cancelling still works."
+	var hold *guard.Hold
+	if !errors.As(err, &hold) {
+		return apiclient.Explain(err)
+	}
+	until := hold.Until.UTC().Format("15:04:05") + " UTC"
+	switch {
+	case errors.Is(err, guard.ErrBreakerOpen):
+		return "Cloudflare failed " + strconv.Itoa(hold.Failures) + " times in a row; reads pause until " + until +
+			" and the last good data is shown where there is some. Cancelling still works."
+	case errors.Is(err, guard.ErrReadBudget):
+		return "Reads for this credential are paused until " + until +
+			" to keep Cloudflare's rate limit free for cancels. Cancelling still works."
 	}
 	return apiclient.Explain(err)
 }
@@ -97,7 +107,7 @@ func staleNotice(at time.Time) string {
 // statusFor maps an upstream error to the dashboard's answer status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, guard.ErrReadBudget):
+	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, apiclient.ErrNotFound):
 		return http.StatusNotFound

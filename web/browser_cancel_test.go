@@ -170,6 +170,9 @@ func TestBrowserCancelFailureThenRetry(t *testing.T) {
 	if !strings.Contains(msg, "try again in 2 minutes") {
 		t.Errorf("card error = %q", msg)
 	}
+	// Cloudflare refuses every call of the credential until Retry-After
+	// ends, so the dashboard sends nothing before then: retry after it.
+	app.Clock.Advance(2 * time.Minute)
 	webtest.Do(t, ctx, "retry",
 		jsClick(card+` [data-testid="cancel-button"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#cancel-`+browserJob)),

@@ -85,7 +85,7 @@ func TestCanarySecretsGoNowhere(t *testing.T) {
 		{Kind: cfsim.FaultHTML, Status: 502, Count: 3}, {Kind: cfsim.FaultDrop, Count: 20},
 		{Kind: cfsim.FaultRateLimit, RetryAfter: time.Minute, Count: 1},
 	} {
-		app.Clock.Advance(3 * time.Second) // past the guard's cache, so the fault is met
+		app.Clock.Advance(31 * time.Second) // past the guard's cache and the breaker's cool-down, so the fault is met
 		before := len(app.Sim.Requests())
 		app.Sim.InjectFault(f)
 		resp, body := app.Get(t, c, job, false)

@@ -110,83 +110,6 @@ func TestGuardKeysByCredential(t *testing.T) {
 	}
 }
 
-func TestGuardBudgetKeepsHeadroomForCancel(t *testing.T) {
-	t.Parallel()
-	api := &fakeAPI{
-		GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
-			return &apiclient.Job{ID: j}, nil
-		},
-		CancelJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
-			return &apiclient.Job{ID: j, Status: apiclient.StatusCancelled}, nil
-		},
-	}
-	g, clk := newGuard(api, 10, 3) // 7 reads, then only writes
-	ctx := guard.WithStaleMarker(context.Background())
-	for i := range 7 {
-		if _, err := g.GetJob(ctx, credA, "acct", "job"); err != nil {
-			t.Fatalf("read %d: %v", i, err)
-		}
-		clk.Advance(3 * time.Second) // past the TTL: each read goes upstream
-	}
-	if n := api.calls.Load(); n != 7 {
-		t.Fatalf("calls = %d, want 7", n)
-	}
-	// The budget is spent: the last answer is served, marked stale.
-	job, err := g.GetJob(ctx, credA, "acct", "job")
-	if err != nil || job == nil || guard.Stale(ctx).IsZero() || api.calls.Load() != 7 {
-		t.Errorf("over budget: %v, %v, stale %v, calls %d", job, err, guard.Stale(ctx), api.calls.Load())
-	}
-	// With nothing cached it says why.
-	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); !errors.Is(err, guard.ErrReadBudget) {
-		t.Errorf("uncached read over budget: %v, want ErrReadBudget", err)
-	}
-	// A cancel still goes through.
-	if _, err := g.CancelJob(context.Background(), credA, "acct", "job"); err != nil || api.calls.Load() != 8 {
-		t.Errorf("cancel over the read budget: %v, calls %d", err, api.calls.Load())
-	}
-	// Another credential is not affected.
-	if _, err := g.GetJob(context.Background(), credB, "acct", "job"); err != nil {
-		t.Errorf("another credential: %v", err)
-	}
-	// The window moves on.
-	clk.Advance(5 * time.Minute)
-	if _, err := g.GetJob(context.Background(), credA, "acct", "other"); err != nil {
-		t.Errorf("after the window: %v", err)
-	}
-}
-
-func TestGuardHonoursRetryAfter(t *testing.T) {
-	t.Parallel()
-	limited := false
-	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
-		if limited {
-			return nil, &apiclient.APIError{StatusCode: 429, RetryAfter: time.Minute}
-		}
-		return &apiclient.Job{ID: j}, nil
-	}}
-	g, clk := newGuard(api, 1200, 200)
-	ctx := guard.WithStaleMarker(context.Background())
-	g.GetJob(ctx, credA, "acct", "job")
-	clk.Advance(3 * time.Second)
-	limited = true
-	job, err := g.GetJob(ctx, credA, "acct", "job")
-	if err != nil || job == nil || guard.Stale(ctx).IsZero() {
-		t.Fatalf("429: %v %v", job, err)
-	}
-	calls := api.calls.Load()
-	clk.Advance(10 * time.Second)
-	g.GetJob(ctx, credA, "acct", "job")
-	if api.calls.Load() != calls {
-		t.Error("a read during Retry-After went upstream")
-	}
-	clk.Advance(time.Minute)
-	limited = false
-	g.GetJob(context.Background(), credA, "acct", "job")
-	if api.calls.Load() != calls+1 {
-		t.Error("reads did not resume after Retry-After")
-	}
-}
-
 func TestGuardCancelDropsCachedReads(t *testing.T) {
 	t.Parallel()
 	status := apiclient.StatusProcessing
@@ -254,47 +177,6 @@ func TestGuardReadDuringCancel(t *testing.T) {
 	}
 	if job, _ := g.GetJob(context.Background(), credA, "acct", "job"); job.Status != apiclient.StatusCancelled {
 		t.Errorf("after the cancel the read shows %s from before it", job.Status)
-	}
-}
-
-func TestGuardBudgetHoldsUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
-		time.Sleep(5 * time.Millisecond)
-		return &apiclient.Job{ID: j}, nil
-	}}
-	g, _ := newGuard(api, 10, 3)
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() { defer wg.Done(); g.GetJob(context.Background(), credA, "acct", "job-"+string(rune('a'+i))) }()
-	}
-	wg.Wait()
-	if n := api.calls.Load(); n > 7 {
-		t.Errorf("50 concurrent reads made %d calls over a budget of 7", n)
-	}
-}
-
-func TestGuardStaleMarkedForEverySharingCaller(t *testing.T) {
-	t.Parallel()
-	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
-		return &apiclient.Job{ID: j}, nil
-	}}
-	g, clk := newGuard(api, 4, 3) // one read, then stale answers only
-	g.GetJob(context.Background(), credA, "acct", "job")
-	clk.Advance(3 * time.Second)
-	var wg sync.WaitGroup
-	ctxs := make([]context.Context, 5)
-	for i := range ctxs {
-		ctxs[i] = guard.WithStaleMarker(context.Background())
-		wg.Add(1)
-		go func() { defer wg.Done(); g.GetJob(ctxs[i], credA, "acct", "job") }()
-	}
-	wg.Wait()
-	for i, ctx := range ctxs {
-		if guard.Stale(ctx).IsZero() {
-			t.Errorf("caller %d got a stale answer without the stale mark", i)
-		}
 	}
 }
 

@@ -95,7 +95,7 @@ type feed struct {
 // returns its latest snapshot. Before the feed's first read it waits for that
 // read, until ctx ends.
 func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, account string, jobIDs ...string) (*Snapshot, error) {
-	id := feedID{credKey(cred), account}
+	id := feedID{Key(cred), account}
 	now := r.now()
 	r.mu.Lock()
 	f := r.feeds[id]
@@ -131,7 +131,7 @@ func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, accoun
 // Forget stops every feed of cred at once (its credential was deleted or
 // its owner's access revoked).
 func (r *Refresher) Forget(cred apiclient.Credential) {
-	ck := credKey(cred)
+	ck := Key(cred)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id := range r.feeds {

@@ -145,7 +145,15 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 
 // newHandler builds the handlers' dependencies from the configuration.
 func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Handler, error) {
-	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL))
+	// Every request to Cloudflare, retries included, is counted where it
+	// leaves the process: the Transport under the client.
+	upstream := guard.Options{Limit: cfg.UpstreamBudget}
+	transport, err := guard.NewTransport(http.DefaultTransport, upstream)
+	if err != nil {
+		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
+	}
+	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL),
+		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_API_BASE_URL", err)
 	}
@@ -166,13 +174,13 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 	if err != nil {
 		return nil, err
 	}
-	guard, err := guard.New(client, guard.Options{Limit: cfg.UpstreamBudget})
+	api, err := guard.New(client, upstream)
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
 	return &handlers.Handler{
 		Store:           st,
-		API:             guard,
+		API:             api,
 		Sessions:        sm,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, time.Now),
 		Log:             log,

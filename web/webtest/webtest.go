@@ -53,6 +53,10 @@ type App struct {
 	DBPath  string
 	Echo    *echo.Echo // routes may be added by tests
 
+	// Transport is under Client: it counts what Client sends and holds the
+	// budget, the Retry-After blocks and the breaker.
+	Transport *guard.Transport
+
 	tlsClient *http.Client
 	opts      Options
 	public    *url.URL
@@ -105,11 +109,18 @@ func New(t testing.TB, opts Options) *App {
 
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := apiclient.New(apiclient.WithBaseURL(simSrv.URL+"/client/v4"), apiclient.WithRetries(2, time.Millisecond))
+	gopts := guardOptions(opts, clock)
+	transport, err := guard.NewTransport(http.DefaultTransport, gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Users: map[string]store.User{}, DBPath: dbPath}
+	client, err := apiclient.New(apiclient.WithBaseURL(simSrv.URL+"/client/v4"), apiclient.WithRetries(2, time.Millisecond),
+		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Transport: transport,
+		Users: map[string]store.User{}, DBPath: dbPath}
 	srv := httptest.NewUnstartedServer(nil)
 	if opts.TLS {
 		srv.StartTLS()
@@ -125,12 +136,12 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard, err := guard.New(client, guardOptions(opts, clock))
+	api, err := guard.New(client, gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Handler = &handlers.Handler{
-		Store: st, API: guard, Sessions: sm, Log: log, PublicURL: public,
+		Store: st, API: api, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
@@ -176,8 +187,8 @@ func New(t testing.TB, opts Options) *App {
 	return a
 }
 
-// guardOptions runs the upstream guard on the fake clock, with Cloudflare's
-// limit, or none when the simulator's limit is off.
+// guardOptions runs the upstream guard and its Transport on the fake clock,
+// with Cloudflare's limit, or none when the simulator's limit is off.
 func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
 	o := guard.Options{Now: clock.Now}
 	if opts.RateLimit < 0 {
