@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 const messagesPerPage = 50
 
 // ShowJob handles GET /accounts/:account_id/jobs/:job_id: the job in full.
+// The job read and the messages read share one time budget.
 func (h *Handler) ShowJob(c echo.Context) error {
 	accountID, jobID, err := validJob(c)
 	if err != nil {
@@ -50,7 +52,7 @@ func (h *Handler) ShowJob(c echo.Context) error {
 		ListURL:      jobsURL(accountID),
 		Fields:       jobFields(job, h.now()),
 		SearchParams: searchFields(job.SearchParams),
-		Messages:     h.messageList(c, cred, accountID, jobID, mq),
+		Messages:     h.messageList(ctx, c, cred, accountID, jobID, mq),
 		ConfirmOpen:  c.QueryParam("confirm") == "cancel" && card.CanCancel,
 	}
 	return render(c, http.StatusOK, views.JobPage(data))
@@ -74,7 +76,9 @@ func (h *Handler) JobMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.MessagesRegion(h.messageList(c, cred, accountID, jobID, mq)))
+	ctx, cancel := h.upstreamCtx(c.Request().Context())
+	defer cancel()
+	return render(c, http.StatusOK, views.MessagesRegion(h.messageList(ctx, c, cred, accountID, jobID, mq)))
 }
 
 // messagesQuery is the per-message region's validated query.
@@ -118,8 +122,9 @@ func (q messagesQuery) pageURL(accountID, jobID string, page int) string {
 	return jobURL(accountID, jobID) + q.query(page)
 }
 
-// messageList fetches one page of message rows.
-func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, accountID, jobID string, q messagesQuery) views.MessageList {
+// messageList fetches one page of message rows within ctx's deadline (the
+// page's budget, shared with the job read).
+func (h *Handler) messageList(ctx context.Context, c echo.Context, cred apiclient.Credential, accountID, jobID string, q messagesQuery) views.MessageList {
 	list := views.MessageList{Status: string(q.status), PerPage: messagesPerPage, Page: q.page,
 		ActionURL: jobURL(accountID, jobID) + "/messages"}
 	for _, s := range apiclient.JobStatuses {
@@ -129,8 +134,12 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 	if q.page > 1 {
 		list.PrevURL = fragment(q.page - 1)
 	}
-	ctx, cancel := h.upstreamCtx(c.Request().Context())
-	defer cancel()
+	if ctx.Err() != nil {
+		// The job read spent the page's budget: asking now would only count
+		// against the read budget.
+		list.Error = apiclient.Explain(ctx.Err()) + " The messages were not asked for; reload the page to try again."
+		return list
+	}
 	msgs, info, err := h.API.ListJobMessages(ctx, cred, accountID, jobID,
 		apiclient.ListJobMessagesOptions{Page: q.page, PerPage: messagesPerPage, Status: q.status})
 	if err != nil {
