@@ -60,9 +60,5 @@ func (h *Handler) now() time.Time {
 
 // upstreamCtx bounds a page's upstream calls.
 func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := h.UpstreamTimeout
-	if d <= 0 {
-		d = 15 * time.Second
-	}
-	return context.WithTimeout(guard.WithStaleMarker(ctx), d)
+	return context.WithTimeout(guard.WithStaleMarker(ctx), h.upstreamTimeout())
 }

@@ -19,7 +19,11 @@ import (
 const messagesPerPage = 50
 
 // ShowJob handles GET /accounts/:account_id/jobs/:job_id: the job in full.
-// The job read and the messages read share one time budget.
+// The job read and the messages read share one time budget. When Cloudflare
+// cannot be asked (an outage, a rate limit, a paused read) the page still
+// offers Cancel: with the last known card, marked, or with nothing known,
+// the job's IDs, why and Retry, answered 503 because the job's state was not
+// delivered.
 func (h *Handler) ShowJob(c echo.Context) error {
 	accountID, jobID, err := validJob(c)
 	if err != nil {
@@ -40,22 +44,29 @@ func (h *Handler) ShowJob(c echo.Context) error {
 	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
 	if err != nil {
 		h.logUpstream(c, "get job", err)
-		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
+		if !unreadable(err) {
+			return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
+		}
 	}
-	u := userOf(c)
-	card := jobCard(accountID, job, cardOptions{canCancel: u.CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()})
-	card.Notice = staleNotice(guard.Stale(ctx))
-	data := views.JobPageData{
-		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
-		Card:         card,
-		ShareURL:     h.PublicURL.String() + card.URL,
-		ListURL:      jobsURL(accountID),
-		Fields:       jobFields(job, h.now()),
-		SearchParams: searchFields(job.SearchParams),
-		Messages:     h.messageList(ctx, c, cred, accountID, jobID, mq),
-		ConfirmOpen:  c.QueryParam("confirm") == "cancel" && card.CanCancel,
+	opts := cardOptions{canCancel: userOf(c).CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()}
+	status := http.StatusOK
+	data := views.JobPageData{ListURL: jobsURL(accountID)}
+	if err != nil {
+		setRetryAfter(c, err)
+		status = http.StatusServiceUnavailable
+		data.Card = unknownCard(accountID, jobID, h.whyUnread(err), opts)
+	} else {
+		data.Card = jobCard(accountID, job, opts)
+		markStale(&data.Card, h.staleOf(ctx))
+		data.Fields = jobFields(job, h.now())
+		data.SearchParams = searchFields(job.SearchParams)
+		// Its own stale marker, on the same deadline.
+		data.Messages = h.messageList(guard.WithStaleMarker(ctx), c, cred, accountID, jobID, mq)
 	}
-	return render(c, http.StatusOK, views.JobPage(data))
+	data.Page = h.page(c, "Job "+data.Card.ShortID, "jobs")
+	data.ShareURL = h.PublicURL.String() + data.Card.URL
+	data.ConfirmOpen = c.QueryParam("confirm") == "cancel" && data.Card.CanCancel
+	return render(c, status, views.JobPage(data))
 }
 
 // JobMessages handles GET /accounts/:account_id/jobs/:job_id/messages: the
@@ -137,7 +148,7 @@ func (h *Handler) messageList(ctx context.Context, c echo.Context, cred apiclien
 	if ctx.Err() != nil {
 		// The job read spent the page's budget: asking now would only count
 		// against the read budget.
-		list.Error = apiclient.Explain(ctx.Err()) + " The messages were not asked for; reload the page to try again."
+		list.Error = h.whyUnread(ctx.Err()) + " The messages were not asked for; reload the page to try again."
 		return list
 	}
 	msgs, info, err := h.API.ListJobMessages(ctx, cred, accountID, jobID,
@@ -147,6 +158,7 @@ func (h *Handler) messageList(ctx context.Context, c echo.Context, cred apiclien
 		list.Error = explain(err)
 		return list
 	}
+	list.Stale = h.staleOf(ctx)
 	now := h.now()
 	for _, m := range msgs {
 		list.Rows = append(list.Rows, views.MessageRow{
