@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
-	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -41,7 +40,7 @@ func (h *Handler) JobCard(c echo.Context) error {
 		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
 	}
 	card := h.card(c, accountID, job)
-	card.Notice = staleNotice(guard.Stale(ctx))
+	markStale(&card, h.staleOf(ctx))
 	return render(c, http.StatusOK, views.JobCardView(card))
 }
 

@@ -63,11 +63,15 @@ func (h *Handler) now() time.Time {
 // defaultUpstreamTimeout bounds a page's calls when UpstreamTimeout is 0.
 const defaultUpstreamTimeout = 15 * time.Second
 
+// upstreamTimeout is the time budget of one page's calls to Cloudflare.
+func (h *Handler) upstreamTimeout() time.Duration {
+	if h.UpstreamTimeout > 0 {
+		return h.UpstreamTimeout
+	}
+	return defaultUpstreamTimeout
+}
+
 // upstreamCtx bounds a page's upstream calls.
 func (h *Handler) upstreamCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := h.UpstreamTimeout
-	if d <= 0 {
-		d = defaultUpstreamTimeout
-	}
-	return context.WithTimeout(guard.WithStaleMarker(ctx), d)
+	return context.WithTimeout(guard.WithStaleMarker(ctx), h.upstreamTimeout())
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -18,6 +19,11 @@ import (
 const messagesPerPage = 50
 
 // ShowJob handles GET /accounts/:account_id/jobs/:job_id: the job in full.
+// The job read and the messages read share one time budget. When Cloudflare
+// cannot be asked (an outage, a rate limit, a paused read) the page still
+// offers Cancel: with the last known card, marked, or with nothing known,
+// the job's IDs, why and Retry, answered 503 because the job's state was not
+// delivered.
 func (h *Handler) ShowJob(c echo.Context) error {
 	accountID, jobID, err := validJob(c)
 	if err != nil {
@@ -38,22 +44,29 @@ func (h *Handler) ShowJob(c echo.Context) error {
 	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
 	if err != nil {
 		h.logUpstream(c, "get job", err)
-		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
+		if !unreadable(err) {
+			return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
+		}
 	}
-	u := userOf(c)
-	card := jobCard(accountID, job, cardOptions{canCancel: u.CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()})
-	card.Notice = staleNotice(guard.Stale(ctx))
-	data := views.JobPageData{
-		Page:         h.page(c, "Job "+card.ShortID, "jobs"),
-		Card:         card,
-		ShareURL:     h.PublicURL.String() + card.URL,
-		ListURL:      jobsURL(accountID),
-		Fields:       jobFields(job, h.now()),
-		SearchParams: searchFields(job.SearchParams),
-		Messages:     h.messageList(c, cred, accountID, jobID, mq),
-		ConfirmOpen:  c.QueryParam("confirm") == "cancel" && card.CanCancel,
+	opts := cardOptions{canCancel: userOf(c).CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()}
+	status := http.StatusOK
+	data := views.JobPageData{ListURL: jobsURL(accountID)}
+	if err != nil {
+		setRetryAfter(c, err)
+		status = http.StatusServiceUnavailable
+		data.Card = unknownCard(accountID, jobID, h.whyUnread(err), opts)
+	} else {
+		data.Card = jobCard(accountID, job, opts)
+		markStale(&data.Card, h.staleOf(ctx))
+		data.Fields = jobFields(job, h.now())
+		data.SearchParams = searchFields(job.SearchParams)
+		// Its own stale marker, on the same deadline.
+		data.Messages = h.messageList(guard.WithStaleMarker(ctx), c, cred, accountID, jobID, mq)
 	}
-	return render(c, http.StatusOK, views.JobPage(data))
+	data.Page = h.page(c, "Job "+data.Card.ShortID, "jobs")
+	data.ShareURL = h.PublicURL.String() + data.Card.URL
+	data.ConfirmOpen = c.QueryParam("confirm") == "cancel" && data.Card.CanCancel
+	return render(c, status, views.JobPage(data))
 }
 
 // JobMessages handles GET /accounts/:account_id/jobs/:job_id/messages: the
@@ -74,7 +87,9 @@ func (h *Handler) JobMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.MessagesRegion(h.messageList(c, cred, accountID, jobID, mq)))
+	ctx, cancel := h.upstreamCtx(c.Request().Context())
+	defer cancel()
+	return render(c, http.StatusOK, views.MessagesRegion(h.messageList(ctx, c, cred, accountID, jobID, mq)))
 }
 
 // messagesQuery is the per-message region's validated query.
@@ -118,8 +133,9 @@ func (q messagesQuery) pageURL(accountID, jobID string, page int) string {
 	return jobURL(accountID, jobID) + q.query(page)
 }
 
-// messageList fetches one page of message rows.
-func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, accountID, jobID string, q messagesQuery) views.MessageList {
+// messageList fetches one page of message rows within ctx's deadline (the
+// page's budget, shared with the job read).
+func (h *Handler) messageList(ctx context.Context, c echo.Context, cred apiclient.Credential, accountID, jobID string, q messagesQuery) views.MessageList {
 	list := views.MessageList{Status: string(q.status), PerPage: messagesPerPage, Page: q.page,
 		ActionURL: jobURL(accountID, jobID) + "/messages"}
 	for _, s := range apiclient.JobStatuses {
@@ -129,8 +145,12 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 	if q.page > 1 {
 		list.PrevURL = fragment(q.page - 1)
 	}
-	ctx, cancel := h.upstreamCtx(c.Request().Context())
-	defer cancel()
+	if ctx.Err() != nil {
+		// The job read spent the page's budget: asking now would only count
+		// against the read budget.
+		list.Error = h.whyUnread(ctx.Err()) + " The messages were not asked for; reload the page to try again."
+		return list
+	}
 	msgs, info, err := h.API.ListJobMessages(ctx, cred, accountID, jobID,
 		apiclient.ListJobMessagesOptions{Page: q.page, PerPage: messagesPerPage, Status: q.status})
 	if err != nil {
@@ -138,6 +158,7 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 		list.Error = explain(err)
 		return list
 	}
+	list.Stale = h.staleOf(ctx)
 	now := h.now()
 	for _, m := range msgs {
 		list.Rows = append(list.Rows, views.MessageRow{

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
-	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/views"
 )
 
@@ -149,7 +148,11 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 	if info.MayHaveMore() {
 		list.NextURL = q.url(accountID, q.page+1)
 	}
-	list.Stale = !guard.Stale(ctx).IsZero()
+	if list.Stale = h.staleOf(ctx); list.Stale != nil {
+		for i := range list.Cards {
+			list.Cards[i].Confirm.AsOf = staleCounts(list.Stale)
+		}
+	}
 	if live {
 		list.RefreshURL = q.url(accountID, q.page)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
@@ -93,15 +92,6 @@ func explain(err error) string {
 			" to keep Cloudflare's rate limit free for cancels. Cancelling still works."
 	}
 	return apiclient.Explain(err)
-}
-
-// staleNotice says that an answer is older than usual, and why.
-func staleNotice(at time.Time) string {
-	if at.IsZero() {
-		return ""
-	}
-	return "Showing Cloudflare's answer from " + at.UTC().Format("15:04:05") +
-		" UTC: reads are paused to keep the rate limit free for cancels."
 }
 
 // statusFor maps an upstream error to the dashboard's answer status.

@@ -56,12 +56,12 @@ func TestJobListRegionWithoutLiveJobsDoesNotPoll(t *testing.T) {
 }
 
 func TestJobListRegionStates(t *testing.T) {
-	l := JobList{Error: "Cloudflare did not answer in time.", Empty: "No jobs match these filters.", Stale: true}
+	l := JobList{Error: "Cloudflare did not answer in time.", Empty: "No jobs match these filters.", Stale: sampleStale()}
 	doc := parse(t, JobListRegion(l))
 	if got := doc.Find(`[data-testid="list-error"]`).AttrOr("role", ""); got != "alert" {
 		t.Errorf("error role = %q, want alert", got)
 	}
-	if doc.Find(`[data-testid="list-stale"]`).Length() != 1 {
+	if doc.Find(`[data-testid="stale"]`).Length() != 1 {
 		t.Error("stale notice missing")
 	}
 	if got := doc.Find(`[data-testid="list-empty"]`).Text(); got != l.Empty {

@@ -108,7 +108,15 @@ type JobList struct {
 	Error      string // a sentence when the upstream call failed
 	Empty      string // message when there are no jobs
 	RefreshURL string // set while any card is live: the list polls as one fragment
-	Stale      bool   // the data shown is older than it should be (read budget spent)
+	Stale      *Stale // set when the list is an older answer
+}
+
+// Stale marks data that is an older answer from Cloudflare than usual: the
+// list, a card and the messages show it the same way.
+type Stale struct {
+	AsOf   Time   // when Cloudflare gave the answer
+	Clock  string // the same as "09:02:13 UTC"
+	Reason string // one sentence: why no newer answer could be had
 }
 
 // JobCard is one job's card: the same component on the list, the job page, the
@@ -145,7 +153,9 @@ type JobCard struct {
 	Started   Time
 	Completed Time
 
-	CanCancel bool   // responder and cancellable status
+	CanCancel bool   // responder and cancellable status (or a status unknown, see Unknown)
+	Stale     *Stale // set when the card shows an older answer
+	Unknown   string // set when the job could not be read at all: why, in one sentence; the card then shows its IDs, Retry and Cancel
 	Error     string // a sentence shown in the card (failed poll or cancel)
 	Notice    string // a success sentence (e.g. "Cancelled. 1,204 pending messages will not be moved.")
 	Confirm   CancelConfirm
@@ -157,6 +167,7 @@ type CancelConfirm struct {
 	Title       string // "Cancel MOVE job 3f6c2d1e?"
 	Consequence string // "1,204 pending messages will not be moved to Deleted Items."
 	Kept        string // "3,310 already moved stay moved. This cannot be resumed."
+	AsOf        string // when the counts are an older answer: a sentence saying so
 }
 
 // Time is a timestamp ready for display: relative text with the exact UTC time
@@ -196,6 +207,7 @@ type MessageList struct {
 	PrevURL   string
 	NextURL   string
 	ActionURL string // the URL the filter form GETs (fragment for htmx, page without)
+	Stale     *Stale // set when the rows are an older answer
 	Error     string
 	Empty     string
 }

@@ -73,14 +73,8 @@
       if (evt.button !== 0 || evt.metaKey || evt.ctrlKey || evt.shiftKey || evt.altKey) {
         return;
       }
-      var dialog = document.getElementById(opener.getAttribute('data-open-dialog'));
-      if (dialog && typeof dialog.showModal === 'function') {
+      if (openDialog(opener)) {
         evt.preventDefault();
-        if (!dialog.open) {
-          abortPolls();
-          clearDialogError(dialog);
-          dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
-        }
       }
       return; // without <dialog> support the link opens the confirmation page
     }
@@ -99,6 +93,75 @@
     if (copier) {
       evt.preventDefault();
       copyLink(copier);
+    }
+  });
+
+  // dialogOf returns the opener's dialog, or null when the browser has no
+  // <dialog> (the link then opens the confirmation page).
+  function dialogOf(opener) {
+    var dialog = document.getElementById(opener.getAttribute('data-open-dialog'));
+    return dialog && typeof dialog.showModal === 'function' ? dialog : null;
+  }
+
+  // openDialog shows the opener's dialog and reports whether it could.
+  function openDialog(opener) {
+    var dialog = dialogOf(opener);
+    if (!dialog) {
+      return false;
+    }
+    if (!dialog.open) {
+      abortPolls();
+      clearDialogError(dialog);
+      dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
+    }
+    return true;
+  }
+
+  // Keyboard on an opener. The opener is a link, so that it works without
+  // JavaScript, and a link acts on Enter's keydown. Opening the dialog there
+  // moved the focus to "Keep job running" while the keystroke was still
+  // under way: its keypress then reached that button, which clicks on
+  // Enter's keypress, and the dialog closed again some 30 ms after it
+  // opened. (A button clicks on Space's keyup the same way.) So the opener
+  // acts at the end of the keystroke, as a button does for Space: the
+  // keydown is cancelled (no link activation, no page scroll) and the keyup
+  // of the same key on the same opener opens the dialog, when nothing of
+  // that keystroke is left to land on the dialog's buttons. A held key
+  // repeats only keydowns on the opener, so it opens the dialog once.
+  var pressedKey = null; // {key, dialog}: a key that went down on an opener
+
+  function plainActivation(evt) {
+    return (evt.key === 'Enter' || evt.key === ' ') &&
+      !evt.altKey && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey;
+  }
+
+  function openerOf(evt) {
+    return evt.target instanceof Element ? evt.target.closest('[data-open-dialog]') : null;
+  }
+
+  document.addEventListener('keydown', function (evt) {
+    var opener = openerOf(evt);
+    if (!opener || !plainActivation(evt) || !dialogOf(opener)) {
+      return; // modified keys keep the link's own behaviour (new tab, …)
+    }
+    evt.preventDefault();
+    if (!evt.repeat) {
+      pressedKey = { key: evt.key, dialog: opener.getAttribute('data-open-dialog') };
+    }
+  });
+
+  document.addEventListener('keyup', function (evt) {
+    if (evt.key !== 'Enter' && evt.key !== ' ') {
+      return;
+    }
+    var pressed = pressedKey;
+    pressedKey = null;
+    // A poll may have replaced the card (and the opener, whose focus htmx
+    // restores by id) between keydown and keyup: match by dialog id.
+    var opener = openerOf(evt);
+    if (pressed && opener && pressed.key === evt.key && pressed.dialog === opener.getAttribute('data-open-dialog')) {
+      evt.preventDefault();
+      openDialog(opener);
     }
   });
 
