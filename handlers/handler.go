@@ -12,6 +12,7 @@ import (
 
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"golang.org/x/sync/singleflight"
 )
@@ -31,7 +32,7 @@ type Handler struct {
 	Store     store.Store
 	API       JobsAPI
 	Sessions  *SessionManager
-	Logins    *LoginLimiter
+	Logins    loginlimit.Limiter
 	Log       *slog.Logger
 	PublicURL *url.URL // for absolute share links
 	// UpstreamTimeout bounds each page's calls to Cloudflare.

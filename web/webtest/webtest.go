@@ -22,6 +22,7 @@ import (
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
 )
@@ -128,7 +129,7 @@ func New(t testing.TB, opts Options) *App {
 	}
 	a.Handler = &handlers.Handler{
 		Store: st, API: guard, Sessions: sm, Log: log, PublicURL: public,
-		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
+		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
 	cfg := web.Config{PublicURL: public}
