@@ -39,6 +39,9 @@ type Handler struct {
 	UpstreamTimeout time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// ReadyWarnings, when set, returns lines /readyz adds to its body
+	// without changing its status (web sets it: untrusted forwarding).
+	ReadyWarnings func() []string
 
 	cancels   singleflight.Group // one cancel call per user and job at a time
 	slotsOnce sync.Once
