@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -28,26 +30,36 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := userOf(c)
 	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
-	if ok, wait := h.Logins.Reserve(u.Email, c.RealIP()); !ok {
+	// Counted like a login from a new browser: the current password is
+	// the account's password.
+	attempt := loginlimit.Attempt{Email: u.Email, Addr: c.RealIP()}
+	tooMany := func(wait time.Duration) error {
 		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
 		return h.renderAccount(c, http.StatusTooManyRequests, map[string]string{"form": "Too many wrong passwords. Try again in " + apiclient.HumanDuration(wait) + "."})
 	}
+	if v := h.Logins.Check(attempt); v.Wait > 0 {
+		return tooMany(v.Wait)
+	}
 	release, err := h.hashSlot(c)
 	if err != nil {
-		h.Logins.Release(u.Email, c.RealIP())
 		return err
 	}
 	defer release()
+	v, done := h.Logins.Start(attempt)
+	if done == nil {
+		return tooMany(v.Wait)
+	}
 	_, hash, err := h.Store.UserByEmail(ctx, u.Email)
 	if err != nil {
+		done(false)
 		return err
 	}
 	ok, _ := store.VerifyPassword(hash, current)
+	done(!ok)
 	if !ok {
 		h.audit(c, store.AuditEvent{Action: store.ActionPasswordChange, Outcome: "refused", Detail: "wrong current password"})
 		return h.renderAccount(c, http.StatusUnauthorized, map[string]string{"current": "That is not your current password."})
 	}
-	h.Logins.Succeed(u.Email, c.RealIP())
 	if err := store.ValidatePassword(next); err != nil {
 		return h.renderAccount(c, http.StatusUnprocessableEntity, map[string]string{"new": err.Error()})
 	}

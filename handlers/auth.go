@@ -6,12 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
@@ -128,49 +126,6 @@ func (h *Handler) ShowLogin(c echo.Context) error {
 	return render(c, http.StatusOK, views.LoginPage(views.LoginData{Page: h.page(c, "Log in", ""), Next: next}))
 }
 
-// Login handles POST /login.
-func (h *Handler) Login(c echo.Context) error {
-	ctx := c.Request().Context()
-	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
-	password := c.FormValue("password")
-	next := SafeNext(c.FormValue("next"))
-	addr := c.RealIP()
-	fail := func(status int, msg string) error {
-		data := views.LoginData{Page: h.page(c, "Log in", ""), Email: email, Next: next, Error: msg}
-		return render(c, status, views.LoginPage(data))
-	}
-	if ok, wait := h.Logins.Reserve(email, addr); !ok {
-		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
-		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+apiclient.HumanDuration(wait)+".")
-	}
-	release, err := h.hashSlot(c)
-	if err != nil {
-		h.Logins.Release(email, addr)
-		return err
-	}
-	defer release()
-	u, hash, err := h.Store.UserByEmail(ctx, email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		store.DummyVerify(password) // same cost as a real check
-	case err != nil:
-		return err
-	}
-	ok := false
-	if err == nil {
-		ok, _ = store.VerifyPassword(hash, password)
-	}
-	if !ok || u.Disabled {
-		h.audit(c, store.AuditEvent{Action: "login_failed", UserEmail: email, Outcome: "refused"})
-		return fail(http.StatusUnauthorized, "Wrong email or password.")
-	}
-	h.Logins.Succeed(email, addr)
-	sessionOf(c).login(u.ID, u.SessionVersion, h.now())
-	c.Set(ctxUser, &u)
-	h.audit(c, store.AuditEvent{Action: "login", Outcome: "ok"})
-	return c.Redirect(http.StatusSeeOther, next)
-}
-
 // Logout handles POST /logout. It ends every session of the user, on every
 // device, by bumping the session version.
 func (h *Handler) Logout(c echo.Context) error {
@@ -261,24 +216,4 @@ func (h *Handler) auditEvent(c echo.Context, e store.AuditEvent) store.AuditEven
 		e.At = h.now()
 	}
 	return e
-}
-
-// hashSlot waits for one of the password-hashing slots (argon2id takes 64 MiB
-// and a core per check), so a flood of logins cannot exhaust memory. When all
-// are busy for long the attempt is refused with 503 and Retry-After.
-func (h *Handler) hashSlot(c echo.Context) (func(), error) {
-	select {
-	case h.hashSlots() <- struct{}{}:
-		return func() { <-h.hashSlots() }, nil
-	case <-time.After(3 * time.Second):
-		c.Response().Header().Set("Retry-After", "2")
-		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "The server is busy checking other logins. Try again in a few seconds.")
-	case <-c.Request().Context().Done():
-		return nil, c.Request().Context().Err()
-	}
-}
-
-// retryAfterSeconds formats a wait for the Retry-After header.
-func retryAfterSeconds(d time.Duration) string {
-	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }

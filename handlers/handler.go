@@ -13,6 +13,7 @@ import (
 
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"golang.org/x/sync/singleflight"
 )
@@ -32,13 +33,16 @@ type Handler struct {
 	Store     store.Store
 	API       JobsAPI
 	Sessions  *SessionManager
-	Logins    *LoginLimiter
+	Logins    loginlimit.Limiter
 	Log       *slog.Logger
 	PublicURL *url.URL // for absolute share links
 	// UpstreamTimeout bounds each page's calls to Cloudflare.
 	UpstreamTimeout time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// ReadyWarnings, when set, returns lines /readyz adds to its body
+	// without changing its status (web sets it: untrusted forwarding).
+	ReadyWarnings func() []string
 
 	cancels   singleflight.Group // one cancel per job at a time in this process, see cancelOnce
 	draining  atomic.Bool        // set by Drain

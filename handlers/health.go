@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,5 +27,17 @@ func (h *Handler) Readyz(c echo.Context) error {
 		h.Log.Error("readiness: database unreachable", "err", err)
 		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
 	}
-	return c.String(http.StatusOK, "ready\n")
+	return c.String(http.StatusOK, "ready\n"+h.readyWarnings())
+}
+
+// readyWarnings returns the lines of ReadyWarnings, each ending in a newline.
+func (h *Handler) readyWarnings() string {
+	if h.ReadyWarnings == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, w := range h.ReadyWarnings() {
+		b.WriteString(w + "\n")
+	}
+	return b.String()
 }

@@ -27,13 +27,15 @@ const (
 // rewritten; it spares a Set-Cookie on every poll.
 const seenResolution = time.Minute
 
-// SessionManager reads and writes the encrypted session cookie.
+// SessionManager reads and writes the encrypted session cookie, and the
+// device cookies made with the same keys.
 type SessionManager struct {
-	store *sessions.CookieStore
-	name  string
-	idle  time.Duration
-	max   time.Duration
-	now   func() time.Time
+	store   *sessions.CookieStore
+	devices *deviceCookies
+	name    string
+	idle    time.Duration
+	max     time.Duration
+	now     func() time.Time
 }
 
 // KeyPair is one session key pair, newest first in NewSessionManager.
@@ -41,7 +43,8 @@ type KeyPair struct{ Hash, Block []byte }
 
 // NewSessionManager builds the cookie store. Every cookie attribute is set
 // here explicitly: gorilla/sessions defaults to SameSite=None and no HttpOnly.
-// Cookies made with any of keys are accepted; new ones use keys[0].
+// Cookies made with any of keys are accepted; new ones use keys[0]. The same
+// keys make the device cookies (device.go).
 func NewSessionManager(keys []KeyPair, secure bool, idle, max time.Duration, now func() time.Time) (*SessionManager, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("session: no keys")
@@ -69,7 +72,7 @@ func NewSessionManager(keys []KeyPair, secure bool, idle, max time.Duration, now
 	if now == nil {
 		now = time.Now
 	}
-	return &SessionManager{store: cs, name: name, idle: idle, max: max, now: now}, nil
+	return &SessionManager{store: cs, devices: newDeviceCookies(keys, secure, now), name: name, idle: idle, max: max, now: now}, nil
 }
 
 // CookieName returns the session cookie's name.

@@ -37,9 +37,16 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	if len(cfg.TrustedProxies) == 0 {
+		log.Warn("no trusted proxies configured (DASHBOARD_TRUSTED_PROXIES): X-Forwarded-For is ignored and each request counts " +
+			"under its direct peer; behind a reverse proxy every analyst shares the proxy's address, its login limit and its audit address")
+	}
+	forwarded := newForwardedWatch(cfg.TrustedProxies, log, h.Now)
+	h.ReadyWarnings = forwarded.warnings
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestLogger(log))
+	e.Use(forwarded.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			log.Error("panic", "err", err.Error(), "path", c.Path(), "stack", string(stack))

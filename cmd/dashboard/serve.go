@@ -13,6 +13,7 @@ import (
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
 )
@@ -182,7 +183,7 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 		Store:           st,
 		API:             api,
 		Sessions:        sm,
-		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, time.Now),
+		Logins:          loginlimit.New(loginlimit.Options{Window: 15 * time.Minute, PerAccount: 5, PerAddr: 50, PerDevice: 5}),
 		Log:             log,
 		PublicURL:       cfg.PublicURL,
 		UpstreamTimeout: cfg.UpstreamTimeout,

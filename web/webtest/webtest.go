@@ -22,6 +22,7 @@ import (
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
 )
@@ -142,7 +143,7 @@ func New(t testing.TB, opts Options) *App {
 	}
 	a.Handler = &handlers.Handler{
 		Store: st, API: api, Sessions: sm, Log: log, PublicURL: public,
-		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, clock.Now),
+		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
 	cfg := web.Config{PublicURL: public}
@@ -223,7 +224,7 @@ func (a *App) Replica(t testing.TB) *App {
 	h := a.Handler
 	r.Handler = &handlers.Handler{
 		Store: h.Store, API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
-		Logins:          handlers.NewLoginLimiter(15*time.Minute, 5, 50, a.Clock.Now),
+		Logins:          loginlimit.New(loginlimit.Options{Now: a.Clock.Now}),
 		UpstreamTimeout: h.UpstreamTimeout, Now: a.Clock.Now,
 	}
 	r.Echo = web.New(web.Config{PublicURL: a.public}, r.Handler, r.Handler.Log)

@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/respond/bulkjobs/apiclient"
+	"github.com/respond/bulkjobs/handlers/loginlimit"
+	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/views"
+)
+
+// Login handles POST /login. A browser that logged in to the account before
+// presents its device cookie and is limited on its own, so wrong passwords
+// typed elsewhere never lock it out; other browsers get the account's and
+// the address's limits. Only failed password checks count.
+func (h *Handler) Login(c echo.Context) error {
+	ctx := c.Request().Context()
+	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+	password := c.FormValue("password")
+	next := SafeNext(c.FormValue("next"))
+	attempt := loginlimit.Attempt{Email: email, Addr: c.RealIP(), Device: h.Sessions.devices.id(c.Request(), email)}
+	fail := func(status int, msg string) error {
+		data := views.LoginData{Page: h.page(c, "Log in", ""), Email: email, Next: next, Error: msg}
+		return render(c, status, views.LoginPage(data))
+	}
+	tooMany := func(wait time.Duration) error {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
+		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+apiclient.HumanDuration(wait)+".")
+	}
+	if v := h.Logins.Check(attempt); v.Wait > 0 {
+		return tooMany(v.Wait)
+	}
+	release, err := h.hashSlot(c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// Again now that this attempt holds a slot: guesses that waited for
+	// slots together must not all get past the limit.
+	v, done := h.Logins.Start(attempt)
+	if done == nil {
+		return tooMany(v.Wait)
+	}
+	failed := false
+	defer func() { done(failed) }() // before release: the next slot sees it
+	u, hash, err := h.Store.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		store.DummyVerify(password) // same cost as a real check
+	case err != nil:
+		return err
+	}
+	ok := false
+	if err == nil {
+		ok, _ = store.VerifyPassword(hash, password)
+	}
+	if !ok || u.Disabled {
+		failed = true
+		h.audit(c, store.AuditEvent{Action: "login_failed", UserEmail: email, Outcome: "refused", Detail: trustDetail(attempt, v)})
+		return fail(http.StatusUnauthorized, "Wrong email or password.")
+	}
+	if err := h.Sessions.devices.issue(c, email); err != nil {
+		h.Log.Error("make device cookie", "err", err.Error()) // the login still goes ahead
+	}
+	sessionOf(c).login(u.ID, u.SessionVersion, h.now())
+	c.Set(ctxUser, &u)
+	h.audit(c, store.AuditEvent{Action: "login", Outcome: "ok", Detail: trustDetail(attempt, v)})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// trustDetail says in the audit log how an attempt was counted.
+func trustDetail(a loginlimit.Attempt, v loginlimit.Verdict) string {
+	switch {
+	case v.Trusted:
+		return "known browser (device cookie)"
+	case a.Device != "":
+		return "device cookie over its own limit; counted as a new browser"
+	}
+	return "new browser (no device cookie)"
+}
+
+// hashSlot waits for one of the password-hashing slots (argon2id takes 64 MiB
+// and a core per check), so a flood of logins cannot exhaust memory. When all
+// are busy for long the attempt is refused with 503 and Retry-After.
+func (h *Handler) hashSlot(c echo.Context) (func(), error) {
+	select {
+	case h.hashSlots() <- struct{}{}:
+		return func() { <-h.hashSlots() }, nil
+	case <-time.After(3 * time.Second):
+		c.Response().Header().Set("Retry-After", "2")
+		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "The server is busy checking other logins. Try again in a few seconds.")
+	case <-c.Request().Context().Done():
+		return nil, c.Request().Context().Err()
+	}
+}
+
+// retryAfterSeconds formats a wait for the Retry-After header.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
