@@ -38,7 +38,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.HTTPErrorHandler = a.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(requestID())
 	e.Use(requestLogger(log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
