@@ -48,7 +48,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.Use(securityHeaders(cfg.Secure()))
 	e.Use(middleware.BodyLimit(bodyLimit))
 
-	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static.FS)))))
+	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", static.Handler()))))
 
 	cop := http.NewCrossOriginProtection()
 	if cfg.PublicURL != nil {
