@@ -147,6 +147,7 @@ func (h *Handler) messageList(c echo.Context, cred apiclient.Credential, account
 			Processed: displayTime(m.ProcessedAt, now), RetryAfter: displayTime(m.RetryAfter, now),
 		})
 	}
+	list.Capped = cappedNotice(info.Returned, len(msgs), "messages")
 	if info.MayHaveMore() {
 		list.NextURL = fragment(q.page + 1)
 	}

@@ -109,6 +109,7 @@ type JobList struct {
 	Empty      string // message when there are no jobs
 	RefreshURL string // set while any card is live: the list polls as one fragment
 	Stale      bool   // the data shown is older than it should be (read budget spent)
+	Capped     string // a sentence when Cloudflare sent more jobs than the page size (only a page is shown)
 }
 
 // JobCard is one job's card: the same component on the list, the job page, the
@@ -198,6 +199,7 @@ type MessageList struct {
 	ActionURL string // the URL the filter form GETs (fragment for htmx, page without)
 	Error     string
 	Empty     string
+	Capped    string // a sentence when Cloudflare sent more rows than the page size (only a page is shown)
 }
 
 // MessageRow is one per-message result.
