@@ -134,6 +134,7 @@ type request struct {
 	query  url.Values
 	body   []byte
 	cred   Credential
+	redact *redactor // removes the credential from everything upstream sends back
 }
 
 // newRequest prepares a call. path must be built from validated values only.
@@ -141,7 +142,7 @@ func (c *Client) newRequest(method, path string, query url.Values, body any, cre
 	if err := cred.validate(); err != nil {
 		return nil, err
 	}
-	r := &request{method: method, path: path, query: query, cred: cred}
+	r := &request{method: method, path: path, query: query, cred: cred, redact: newRedactor(cred)}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -254,10 +255,12 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 	return req, nil
 }
 
-// once sends r one time.
+// once sends r one time. Every text it returns that came from upstream
+// (errors, results, headers, transport errors) has the credential removed
+// first: a hostile or broken upstream may echo the token anywhere.
 func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *APIError) {
 	fail := func(status int, reason string, err error) *APIError {
-		e := &APIError{Method: r.method, Path: r.path, StatusCode: status, Reason: reason, Err: err}
+		e := &APIError{Method: r.method, Path: r.path, StatusCode: status, Reason: reason, Err: r.redact.err(err)}
 		e.classify()
 		return e
 	}
@@ -268,8 +271,10 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 
 	resp, err := c.http.Do(req)
 	if held := heldOf(err); held != nil {
-		e := fail(0, "", held)
-		e.RetryAfter = held.RetryAfter
+		// Held back by our own transport: nothing came from upstream, and
+		// the error must keep its type for errors.Is and errors.As.
+		e := &APIError{Method: r.method, Path: r.path, Err: held, RetryAfter: held.RetryAfter}
+		e.classify()
 		return nil, e
 	}
 	if err != nil {
@@ -282,15 +287,15 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 
 	apiErr := &APIError{
 		Method: r.method, Path: r.path, StatusCode: resp.StatusCode,
-		RayID: sanitizeHeader(resp.Header.Get("Cf-Ray")),
+		RayID: rayID(resp.Header.Get("Cf-Ray"), r.redact),
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	finish := func(reason string, cause error) (*ResultInfo, *APIError) {
-		apiErr.Reason, apiErr.Err = reason, cause
+		apiErr.Reason, apiErr.Err = r.redact.String(reason), r.redact.err(cause)
 		for i := range apiErr.Errors {
-			redactInfo(&apiErr.Errors[i], r.cred)
+			r.redact.info(&apiErr.Errors[i])
 		}
 		apiErr.classify()
 		return nil, apiErr
@@ -328,6 +333,10 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 		if err := json.Unmarshal(env.Result, out); err != nil {
 			return finish("unexpected result shape", nil)
 		}
+		r.redact.result(out)
+	}
+	if env.ResultInfo != nil {
+		r.redact.resultInfo(env.ResultInfo)
 	}
 	return env.ResultInfo, nil
 }
@@ -365,23 +374,35 @@ func transportError(err error) error {
 	return err
 }
 
-// sanitizeHeader keeps a header value printable and short enough for a log line.
-func sanitizeHeader(v string) string {
-	if len(v) > 64 {
-		v = v[:64]
+// rayID returns the cf-ray header when it has the form of a Ray ID, else "".
+// It is logged, stored with audit events and shown to operators, so nothing
+// else may pass: Cloudflare's form is 16 hex digits, a dash and the data
+// centre's IATA code ("8a1b2c3d4e5f6a7b-SJC"); 8 to 32 hex digits and a 3 or
+// 4 letter code (or none) are accepted. A value that holds a piece of the
+// credential (a hex global key would fit) is dropped as well.
+func rayID(v string, redact *redactor) string {
+	if !validRayID(v) || redact.String(v) != v {
+		return ""
 	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, v)
+	return v
 }
 
-// redactInfo removes the credential from upstream error text.
-func redactInfo(ri *ResponseInfo, cred Credential) {
-	ri.Message = cred.redact(ri.Message)
-	for i := range ri.ErrorChain {
-		redactInfo(&ri.ErrorChain[i], cred)
+// validRayID reports whether v is hex digits, optionally followed by a dash
+// and upper-case letters, within the lengths rayID accepts.
+func validRayID(v string) bool {
+	hex, colo, dashed := strings.Cut(v, "-")
+	if len(hex) < 8 || len(hex) > 32 || dashed && (len(colo) < 3 || len(colo) > 4) {
+		return false
 	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	for i := 0; i < len(colo); i++ {
+		if c := colo[i]; c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
 }

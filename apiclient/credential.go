@@ -49,17 +49,6 @@ func (c Credential) apply(h http.Header) {
 	h.Set("X-Auth-Key", c.APIKey)
 }
 
-// redact replaces every occurrence of the credential's secrets in s. Upstream
-// error text is not trusted to leave them out.
-func (c Credential) redact(s string) string {
-	for _, secret := range []string{c.APIToken, c.APIKey} {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
-}
-
 // String keeps the secret out of any %v or %s formatting.
 func (c Credential) String() string { return "apiclient.Credential{[redacted]}" }
 

@@ -70,7 +70,7 @@ func TestListJobsOldShape(t *testing.T) {
 	if jobs[1].ActionType != apiclient.ActionRelease || jobs[1].SearchParams.DeliveryStatus != apiclient.DeliveryQuarantined || !jobs[1].Status.Terminal() {
 		t.Errorf("jobs[1] = %+v", jobs[1])
 	}
-	wantInfo := apiclient.ResultInfo{Count: 2, PerPage: 2}
+	wantInfo := apiclient.ResultInfo{Count: 2, PerPage: 2, Returned: 2}
 	if diff := cmp.Diff(wantInfo, info); diff != "" {
 		t.Errorf("result info mismatch (-want +got):\n%s", diff)
 	}

@@ -86,12 +86,14 @@ func (c *Client) ListJobs(ctx context.Context, cred Credential, accountID string
 	if err != nil {
 		return nil, ResultInfo{}, err
 	}
+	info := derefInfo(ri, len(jobs))
+	jobs = capPage(jobs, opts.PerPage)
 	for i := range jobs {
 		if err := checkJob(http.MethodGet, path, &jobs[i]); err != nil {
 			return nil, ResultInfo{}, err
 		}
 	}
-	return jobs, derefInfo(ri, len(jobs)), nil
+	return jobs, info, nil
 }
 
 // GetJob returns one job.
@@ -227,10 +229,24 @@ func pageQuery(page, perPage int, status JobStatus) (url.Values, error) {
 }
 
 // derefInfo returns the result_info, or one built from the page when the API
-// left it out (S4 says it is required; a missing one must not crash paging).
+// left it out (S4 says it is required; a missing one must not crash paging),
+// with Returned set to the n rows the answer held.
 func derefInfo(ri *ResultInfo, n int) ResultInfo {
+	info := ResultInfo{Count: n}
 	if ri != nil {
-		return *ri
+		info = *ri
 	}
-	return ResultInfo{Count: n}
+	info.Returned = n
+	return info
+}
+
+// capPage keeps at most perPage rows (all when perPage is 0, the API's
+// default). An upstream that ignores per_page (12,000 rows for a page of 50
+// have been seen) must not make every page and poll as large. The kept rows
+// are copied, so the large answer is not held on to (the guard caches pages).
+func capPage[T any](rows []T, perPage int) []T {
+	if perPage > 0 && len(rows) > perPage {
+		return append([]T(nil), rows[:perPage]...)
+	}
+	return rows
 }

@@ -30,5 +30,6 @@ func (c *Client) ListJobMessages(ctx context.Context, cred Credential, accountID
 	if err != nil {
 		return nil, ResultInfo{}, err
 	}
-	return msgs, derefInfo(ri, len(msgs)), nil
+	info := derefInfo(ri, len(msgs))
+	return capPage(msgs, opts.PerPage), info, nil
 }

@@ -234,6 +234,11 @@ type ResultInfo struct {
 	Page       int     `json:"page"`
 	Next       *string `json:"next"`
 	Previous   *string `json:"previous"`
+
+	// Returned is how many rows the answer held. The list methods hand back
+	// at most the per_page asked for, so Returned above that means Cloudflare
+	// ignored per_page and the rest were dropped. Not part of the API.
+	Returned int `json:"-"`
 }
 
 // MayHaveMore reports whether a further page may exist. The API gives no total,

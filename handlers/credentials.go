@@ -90,10 +90,8 @@ func (h *Handler) AddCredential(c echo.Context) error {
 func (h *Handler) TestCredential(c echo.Context) error {
 	u := userOf(c)
 	cr, err := h.Store.Credential(c.Request().Context(), u.ID, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such credential.")
-	} else if err != nil {
-		return err
+	if err != nil {
+		return h.missingCredential(c, cr, err)
 	}
 	sessionOf(c).setFlash("“" + cr.Label + "”: " + h.testCredential(c, cr.ID))
 	return c.Redirect(http.StatusSeeOther, "/credentials")
@@ -105,7 +103,9 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 	u := userOf(c)
 	ctx := c.Request().Context()
 	cr, secret, err := h.Store.OpenCredential(ctx, u.ID, id)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		return "It was deleted meanwhile, so there is nothing to test."
+	} else if err != nil {
 		return "It could not be opened: delete it and add it again."
 	}
 	cred := apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key}
@@ -113,7 +113,8 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 	defer cancel()
 	_, _, err = h.API.ListJobs(uctx, cred, cr.AccountID, apiclient.ListJobsOptions{PerPage: 1})
 	ok := err == nil
-	if rerr := h.Store.RecordCredentialTest(ctx, u.ID, id, ok, h.now()); rerr != nil {
+	// A credential deleted meanwhile has nothing to record the result on.
+	if rerr := h.Store.RecordCredentialTest(ctx, u.ID, id, ok, h.now()); rerr != nil && !errors.Is(rerr, store.ErrNotFound) {
 		h.Log.Error("record credential test", "err", rerr)
 	}
 	outcome := "ok"
@@ -128,20 +129,35 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 	return "Test failed: " + explain(err)
 }
 
-// DeleteCredential handles POST /credentials/:id/delete.
+// DeleteCredential handles POST /credentials/:id/delete. Finding and deleting
+// the row is one step in the store, so a double click deletes once and the
+// second click is told the credential is already deleted.
 func (h *Handler) DeleteCredential(c echo.Context) error {
 	u := userOf(c)
-	ctx := c.Request().Context()
-	cr, err := h.Store.Credential(ctx, u.ID, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such credential.")
-	} else if err != nil {
-		return err
-	}
-	if err := h.Store.DeleteCredential(ctx, u.ID, cr.ID); err != nil {
-		return err
+	cr, err := h.Store.DeleteCredential(c.Request().Context(), u.ID, c.Param("id"))
+	if err != nil {
+		return h.missingCredential(c, cr, err)
 	}
 	h.audit(c, store.AuditEvent{Action: store.ActionCredentialDelete, AccountID: cr.AccountID, Outcome: "ok", Detail: "label: " + cr.Label})
 	sessionOf(c).setFlash("Deleted “" + cr.Label + "”.")
 	return c.Redirect(http.StatusSeeOther, "/credentials")
+}
+
+// missingCredential answers a credential lookup that failed: one the user
+// deleted earlier sends them back to the list saying so (by its label when
+// the store gave it), one that never was theirs is a 404, and anything else
+// is an internal error.
+func (h *Handler) missingCredential(c echo.Context, cr store.Credential, err error) error {
+	switch {
+	case errors.Is(err, store.ErrAlreadyDeleted):
+		name := "That credential"
+		if cr.Label != "" {
+			name = "“" + cr.Label + "”"
+		}
+		sessionOf(c).setFlash(name + " was already deleted; nothing more was done.")
+		return c.Redirect(http.StatusSeeOther, "/credentials")
+	case errors.Is(err, store.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such credential.")
+	}
+	return err
 }

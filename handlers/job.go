@@ -168,6 +168,7 @@ func (h *Handler) messageList(ctx context.Context, c echo.Context, cred apiclien
 			Processed: displayTime(m.ProcessedAt, now), RetryAfter: displayTime(m.RetryAfter, now),
 		})
 	}
+	list.Capped = cappedNotice(info.Returned, len(msgs), "messages")
 	if info.MayHaveMore() {
 		list.NextURL = fragment(q.page + 1)
 	}

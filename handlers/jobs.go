@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -145,6 +146,7 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 		live = live || card.Live
 		list.Cards = append(list.Cards, card)
 	}
+	list.Capped = cappedNotice(info.Returned, len(jobs), "jobs")
 	if info.MayHaveMore() {
 		list.NextURL = q.url(accountID, q.page+1)
 	}
@@ -163,4 +165,14 @@ func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID s
 		}
 	}
 	return http.StatusOK, list
+}
+
+// cappedNotice says so when Cloudflare ignored the page size: the client
+// keeps the first page's worth of the rows it returned.
+func cappedNotice(returned, shown int, noun string) string {
+	if returned <= shown {
+		return ""
+	}
+	return fmt.Sprintf("Cloudflare returned %s %s for a page of %d; showing the first %d.",
+		formatCount(int64(returned)), noun, shown, shown)
 }

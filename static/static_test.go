@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -120,4 +122,26 @@ func luminance(hex string) float64 {
 func contrast(a, b string) float64 {
 	la, lb := luminance(a), luminance(b)
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// TestHandlerServesFilesNotDirectories: every directory is a 404, never a
+// listing of its files.
+func TestHandlerServesFilesNotDirectories(t *testing.T) {
+	h := Handler()
+	for path, want := range map[string]int{
+		"/js/app.js": http.StatusOK, "/css/app.css": http.StatusOK, "/img/favicon.svg": http.StatusOK,
+		"/": http.StatusNotFound, "": http.StatusNotFound, "/js/": http.StatusNotFound, "/js": http.StatusNotFound,
+		"/css/": http.StatusNotFound, "/img/": http.StatusNotFound, "/nope.js": http.StatusNotFound,
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = path
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("GET %q = %d, want %d", path, rec.Code, want)
+		}
+		if body := rec.Body.String(); want != http.StatusOK && (strings.Contains(body, "app.js") || strings.Contains(body, "<a href")) {
+			t.Errorf("GET %q lists files: %.200s", path, body)
+		}
+	}
 }

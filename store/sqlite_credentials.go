@@ -104,7 +104,7 @@ func (s *SQLite) Credential(ctx context.Context, userID int64, id string) (Crede
 	c, err := scanCredential(s.db.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials
 		WHERE id = ? AND user_id = ?`, id, userID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Credential{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
+		return Credential{}, fmt.Errorf("credential %s: %w", id, s.missing(ctx, s.db, userID, id))
 	}
 	if err != nil {
 		return Credential{}, fmt.Errorf("get credential %s: %w", id, err)
@@ -115,8 +115,12 @@ func (s *SQLite) Credential(ctx context.Context, userID int64, id string) (Crede
 // OpenCredential returns one of the user's credentials with its secret, or
 // ErrNotFound. A secret that fails to open matches ErrSecretUnreadable.
 func (s *SQLite) OpenCredential(ctx context.Context, userID int64, id string) (Credential, Secret, error) {
-	return s.openOne(ctx, "open credential "+id, `SELECT `+credentialColumns+`, key_id, sealed
+	c, secret, err := s.openOne(ctx, "open credential "+id, `SELECT `+credentialColumns+`, key_id, sealed
 		FROM credentials WHERE id = ? AND user_id = ?`, id, userID)
+	if errors.Is(err, ErrNotFound) {
+		return Credential{}, Secret{}, fmt.Errorf("open credential %s: %w", id, s.missing(ctx, s.db, userID, id))
+	}
+	return c, secret, err
 }
 
 // CredentialForAccount returns the user's newest credential for the
@@ -148,17 +152,75 @@ func (s *SQLite) openOne(ctx context.Context, what, query string, args ...any) (
 	return c, secretFor(c, pt), nil
 }
 
-// DeleteCredential removes one of the user's credentials, or returns
-// ErrNotFound.
-func (s *SQLite) DeleteCredential(ctx context.Context, userID int64, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM credentials WHERE id = ? AND user_id = ?`, id, userID)
-	if err == nil {
-		err = checkAffected(res)
+// DeleteCredential removes one of the user's credentials and returns it.
+// The delete and the tombstone it leaves are one transaction, so of two
+// concurrent deletes (a double click) exactly one deletes and the other gets
+// ErrAlreadyDeleted, with the ID and label; an ID that never was the user's
+// gives ErrNotFound.
+func (s *SQLite) DeleteCredential(ctx context.Context, userID int64, id string) (Credential, error) {
+	c, err := s.deleteCredential(ctx, userID, id)
+	if err != nil {
+		return c, fmt.Errorf("delete credential %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// deleteCredential is DeleteCredential without the error's context.
+func (s *SQLite) deleteCredential(ctx context.Context, userID int64, id string) (Credential, error) {
+	tx, err := s.db.BeginTx(ctx, nil) // immediate (see sqlitePragmas): deletes queue here
+	if err != nil {
+		return Credential{}, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	c := Credential{ID: id, UserID: userID}
+	// One statement finds and deletes: no window between a lookup and the
+	// delete for a second request to fall into.
+	err = tx.QueryRowContext(ctx, `DELETE FROM credentials WHERE id = ? AND user_id = ?
+		RETURNING label, account_id`, id, userID).Scan(&c.Label, &c.AccountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		label, err := s.tombstone(ctx, tx, userID, id)
+		if errors.Is(err, ErrAlreadyDeleted) {
+			return Credential{ID: id, UserID: userID, Label: label}, err
+		}
+		return Credential{}, err
 	}
 	if err != nil {
-		return fmt.Errorf("delete credential %s: %w", id, err)
+		return Credential{}, err
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_credentials (id, user_id, label, deleted_at) VALUES (?, ?, ?, ?)`,
+		id, userID, c.Label, formatTime(now())); err != nil {
+		return Credential{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Credential{}, err
+	}
+	return c, nil
+}
+
+// missing tells why a credential row was not found: ErrAlreadyDeleted when
+// the user deleted it, else ErrNotFound (or the error of the lookup).
+func (s *SQLite) missing(ctx context.Context, q queryRower, userID int64, id string) error {
+	_, err := s.tombstone(ctx, q, userID, id)
+	return err
+}
+
+// tombstone returns the label of a credential the user deleted, with
+// ErrAlreadyDeleted, or ErrNotFound when there is no such tombstone.
+func (s *SQLite) tombstone(ctx context.Context, q queryRower, userID int64, id string) (string, error) {
+	var label string
+	err := q.QueryRowContext(ctx, `SELECT label FROM deleted_credentials WHERE id = ? AND user_id = ?`, id, userID).Scan(&label)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", ErrNotFound
+	case err != nil:
+		return "", err
+	}
+	return label, ErrAlreadyDeleted
+}
+
+// queryRower is *sql.DB or *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // RecordCredentialTest stores when the credential was last tested and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,12 +163,12 @@ func TestCredentialIsolation(t *testing.T) {
 		{name: "OpenCredential", call: func() error { _, _, err := s.OpenCredential(ctx, b.ID, credA.ID); return err }},
 		{name: "CredentialForAccount", call: func() error { _, _, err := s.CredentialForAccount(ctx, b.ID, accountA); return err }},
 		{name: "RecordCredentialTest", call: func() error { return s.RecordCredentialTest(ctx, b.ID, credA.ID, true, time.Now()) }},
-		{name: "DeleteCredential", call: func() error { return s.DeleteCredential(ctx, b.ID, credA.ID) }},
+		{name: "DeleteCredential", call: func() error { _, err := s.DeleteCredential(ctx, b.ID, credA.ID); return err }},
 		{name: "unknown id", call: func() error { _, err := s.Credential(ctx, a.ID, "not-a-uuid"); return err }},
 	}
 	for _, tt := range tests {
-		if err := tt.call(); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s() by another user error = %v, want ErrNotFound", tt.name, err)
+		if err := tt.call(); !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyDeleted) {
+			t.Errorf("%s() by another user error = %v, want ErrNotFound (not ErrAlreadyDeleted)", tt.name, err)
 		}
 	}
 	// A's credential survived B's attempts untouched.
@@ -243,13 +244,64 @@ func TestRecordCredentialTestAndDelete(t *testing.T) {
 	if diff := cmp.Diff(c, got); diff != "" {
 		t.Errorf("Credential() after test mismatch (-want +got):\n%s", diff)
 	}
-	if err := s.DeleteCredential(ctx, u.ID, c.ID); err != nil {
+	deleted, err := s.DeleteCredential(ctx, u.ID, c.ID)
+	if err != nil {
 		t.Fatalf("DeleteCredential() error = %v", err)
 	}
-	if _, err := s.Credential(ctx, u.ID, c.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("Credential() after delete error = %v, want ErrNotFound", err)
+	if deleted.Label != "prod" || deleted.AccountID != accountA {
+		t.Errorf("DeleteCredential() = %+v, want the deleted credential's label and account", deleted)
 	}
-	if err := s.DeleteCredential(ctx, u.ID, c.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("DeleteCredential() twice error = %v, want ErrNotFound", err)
+	// Every later look at it says it was deleted, which is also "not found".
+	if _, err := s.Credential(ctx, u.ID, c.ID); !errors.Is(err, store.ErrAlreadyDeleted) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Credential() after delete error = %v, want ErrAlreadyDeleted and ErrNotFound", err)
+	}
+	if _, _, err := s.OpenCredential(ctx, u.ID, c.ID); !errors.Is(err, store.ErrAlreadyDeleted) {
+		t.Errorf("OpenCredential() after delete error = %v, want ErrAlreadyDeleted", err)
+	}
+	again, err := s.DeleteCredential(ctx, u.ID, c.ID)
+	if !errors.Is(err, store.ErrAlreadyDeleted) || again.Label != "prod" {
+		t.Errorf("DeleteCredential() twice = %+v, %v, want ErrAlreadyDeleted with the label", again, err)
+	}
+	// Another user asking about the deleted ID learns nothing new.
+	other := createUser(t, s, "bo@example.com", store.RoleResponder)
+	if _, err := s.DeleteCredential(ctx, other.ID, c.ID); !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyDeleted) {
+		t.Errorf("DeleteCredential() of another's deleted credential error = %v, want plain ErrNotFound", err)
+	}
+}
+
+// TestDeleteCredentialConcurrently deletes one credential from ten goroutines
+// at once: exactly one deletes it, the others get ErrAlreadyDeleted, and no
+// call fails otherwise.
+func TestDeleteCredentialConcurrently(t *testing.T) {
+	t.Parallel()
+	s, _ := setup(t)
+	ctx := context.Background()
+	u := createUser(t, s, "ana@example.com", store.RoleResponder)
+	c := addToken(t, s, u.ID, "prod", accountA, tokenA)
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = s.DeleteCredential(ctx, u.ID, c.ID)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	deleted := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			deleted++
+		case !errors.Is(err, store.ErrAlreadyDeleted):
+			t.Errorf("delete %d: error = %v, want nil or ErrAlreadyDeleted", i, err)
+		}
+	}
+	if deleted != 1 {
+		t.Errorf("%d deletes succeeded, want exactly 1", deleted)
 	}
 }

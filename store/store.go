@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -46,17 +47,19 @@ type Store interface {
 	// Credentials returns the user's credentials ordered by label.
 	Credentials(ctx context.Context, userID int64) ([]Credential, error)
 	// Credential returns one of the user's credentials, or ErrNotFound
-	// when it does not exist or belongs to someone else.
+	// when it does not exist or belongs to someone else (ErrAlreadyDeleted,
+	// which is also ErrNotFound, when the user deleted it).
 	Credential(ctx context.Context, userID int64, id string) (Credential, error)
 	// CredentialForAccount returns the user's newest credential for the
 	// account with its opened secret, or ErrNotFound.
 	CredentialForAccount(ctx context.Context, userID int64, accountID string) (Credential, Secret, error)
 	// OpenCredential returns one of the user's credentials with its opened
-	// secret, or ErrNotFound.
+	// secret, or ErrNotFound (ErrAlreadyDeleted when the user deleted it).
 	OpenCredential(ctx context.Context, userID int64, id string) (Credential, Secret, error)
-	// DeleteCredential removes one of the user's credentials, or returns
-	// ErrNotFound.
-	DeleteCredential(ctx context.Context, userID int64, id string) error
+	// DeleteCredential removes one of the user's credentials and returns
+	// it. A credential the user already deleted gives ErrAlreadyDeleted with
+	// its ID and label; one that never was the user's gives ErrNotFound.
+	DeleteCredential(ctx context.Context, userID int64, id string) (Credential, error)
 	// RecordCredentialTest stores the outcome of a test call, or returns
 	// ErrNotFound.
 	RecordCredentialTest(ctx context.Context, userID int64, id string, ok bool, at time.Time) error
@@ -96,6 +99,9 @@ type Store interface {
 var (
 	// ErrNotFound means the row does not exist or is not the caller's.
 	ErrNotFound = errors.New("not found")
+	// ErrAlreadyDeleted means the user deleted the credential earlier (a
+	// double click, a second tab). It matches ErrNotFound too.
+	ErrAlreadyDeleted = fmt.Errorf("already deleted: %w", ErrNotFound)
 	// ErrDuplicate means a unique value (a user's email) is already taken.
 	ErrDuplicate = errors.New("already exists")
 	// ErrInvalid marks input that failed validation; the error is a

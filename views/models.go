@@ -109,6 +109,7 @@ type JobList struct {
 	Empty      string // message when there are no jobs
 	RefreshURL string // set while any card is live: the list polls as one fragment
 	Stale      *Stale // set when the list is an older answer
+	Capped     string // a sentence when Cloudflare sent more jobs than the page size (only a page is shown)
 }
 
 // Stale marks data that is an older answer from Cloudflare than usual: the
@@ -210,6 +211,7 @@ type MessageList struct {
 	Stale     *Stale // set when the rows are an older answer
 	Error     string
 	Empty     string
+	Capped    string // a sentence when Cloudflare sent more rows than the page size (only a page is shown)
 }
 
 // MessageRow is one per-message result.

@@ -44,7 +44,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	forwarded := newForwardedWatch(cfg.TrustedProxies, log, h.Now)
 	h.ReadyWarnings = forwarded.warnings
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(requestID())
 	e.Use(requestLogger(log))
 	e.Use(forwarded.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
@@ -55,7 +55,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.Use(securityHeaders(cfg.Secure()))
 	e.Use(middleware.BodyLimit(bodyLimit))
 
-	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static.FS)))))
+	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", static.Handler()))))
 
 	cop := http.NewCrossOriginProtection()
 	if cfg.PublicURL != nil {

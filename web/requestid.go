@@ -1,0 +1,41 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+// maxRequestIDLen bounds a client-supplied request ID.
+const maxRequestIDLen = 64
+
+// requestID gives every request an ID, sent back in X-Request-Id and logged
+// with the request. An ID from the client (or a proxy in front) is kept only
+// when it is 1 to 64 characters of [A-Za-z0-9._-]; anything else is replaced
+// by a new UUID, so a client can neither flood the log with a huge value nor
+// put markup or control characters into it.
+func requestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			id := req.Header.Get(echo.HeaderXRequestID)
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			req.Header.Set(echo.HeaderXRequestID, id) // the request logger reads it here
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+// validRequestID reports whether id may be used as it is.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
