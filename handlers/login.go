@@ -84,7 +84,7 @@ func trustDetail(a loginlimit.Attempt, v loginlimit.Verdict) string {
 	return "new browser (no device cookie)"
 }
 
-// hashSlot waits for one of the password-hashing slots (argon2id takes 64 MiB
+// hashSlot waits for one of the password-hashing slots (argon2id takes 19 MiB
 // and a core per check), so a flood of logins cannot exhaust memory. When all
 // are busy for long the attempt is refused with 503 and Retry-After.
 func (h *Handler) hashSlot(c echo.Context) (func(), error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 )
 
 // Password length limits, in characters (runes).
@@ -42,10 +44,19 @@ type Params struct {
 	KeyLen  uint32 // bytes; 0 means 32
 }
 
-// DefaultParams returns the production parameters: m=64 MiB, t=3, p=2.
+// DefaultParams returns the production parameters, OWASP's recommended
+// argon2id configuration (Password Storage Cheat Sheet): m=19 MiB, t=2, p=1.
+// Hashes made with other parameters (the earlier m=64 MiB, t=3, p=2) keep
+// verifying: every hash carries its own.
 func DefaultParams() Params {
-	return Params{Memory: 64 * 1024, Time: 3, Threads: 2, SaltLen: 16, KeyLen: 32}
+	return Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
+
+// hashingMemory bounds the memory of all password checks running at once in
+// one Hasher, in KiB: two checks at DefaultParams. A burst of logins queues
+// for it instead of growing the process by tens of MiB per login; a hash that
+// needs more than the whole pool (an old m=64 MiB one) runs alone.
+const hashingMemory = 2 * 19 * 1024
 
 // TestParams returns parameters that hash in well under a millisecond.
 // They are far too weak for real passwords: use them only in tests.
@@ -86,9 +97,22 @@ func (p Params) check() (Params, error) {
 
 // Hasher hashes and verifies passwords with fixed argon2id parameters.
 // Build one with NewHasher(TestParams()) in tests to make hashing cheap.
+// Its checks share a memory pool (hashingMemory), so concurrent logins
+// cannot exhaust memory.
 type Hasher struct {
-	p Params
+	p   Params
+	mem *pool // KiB of argon2 memory in use
+
+	onAcquire, onRelease func(kib int64) // test hooks
 }
+
+// pool is a memory budget in KiB.
+type pool struct {
+	sem  *semaphore.Weighted
+	size int64
+}
+
+func newPool(kib int64) *pool { return &pool{sem: semaphore.NewWeighted(kib), size: kib} }
 
 // NewHasher returns a Hasher that hashes with p.
 func NewHasher(p Params) (*Hasher, error) {
@@ -96,11 +120,23 @@ func NewHasher(p Params) (*Hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new hasher: %w", err)
 	}
-	return &Hasher{p: p}, nil
+	return &Hasher{p: p, mem: newPool(hashingMemory)}, nil
 }
 
 // defaultHasher backs the package-level functions.
-var defaultHasher = &Hasher{p: DefaultParams()}
+var defaultHasher = &Hasher{p: DefaultParams(), mem: newPool(hashingMemory)}
+
+// idKey is argon2.IDKey within the Hasher's memory pool.
+func (h *Hasher) idKey(pw, salt []byte, p Params) []byte {
+	need := min(int64(p.Memory), h.mem.size)
+	_ = h.mem.sem.Acquire(context.Background(), need) // never fails without a deadline
+	defer h.mem.sem.Release(need)
+	if h.onAcquire != nil {
+		h.onAcquire(need)
+		defer h.onRelease(need)
+	}
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
 
 // HashPassword hashes pw with DefaultParams. See Hasher.Hash.
 func HashPassword(pw string) (string, error) { return defaultHasher.Hash(pw) }
@@ -114,7 +150,7 @@ func VerifyPassword(encoded, pw string) (bool, error) { return defaultHasher.Ver
 func DummyVerify(pw string) { defaultHasher.DummyVerify(pw) }
 
 // Hash validates pw with ValidatePassword and returns its argon2id hash in
-// PHC format: $argon2id$v=19$m=65536,t=3,p=2$<salt>$<hash>.
+// PHC format: $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
 func (h *Hasher) Hash(pw string) (string, error) {
 	if err := ValidatePassword(pw); err != nil {
 		return "", err
@@ -123,7 +159,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
+	key := h.idKey([]byte(pw), salt, h.p)
 	return encodeHash(h.p, salt, key), nil
 }
 
@@ -135,7 +171,7 @@ func (h *Hasher) Verify(encoded, pw string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("verify password: %w", err)
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.idKey([]byte(pw), salt, p)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
@@ -144,7 +180,7 @@ func (h *Hasher) Verify(encoded, pw string) (bool, error) {
 // as long as for a known one.
 func (h *Hasher) DummyVerify(pw string) {
 	salt := make([]byte, h.p.SaltLen)
-	got := argon2.IDKey([]byte(pw), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
+	got := h.idKey([]byte(pw), salt, h.p)
 	subtle.ConstantTimeCompare(got, salt)
 }
 

@@ -45,7 +45,7 @@ func TestHashPasswordDefaultFormat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HashPassword() error = %v", err)
 	}
-	const prefix = "$argon2id$v=19$m=65536,t=3,p=2$"
+	const prefix = "$argon2id$v=19$m=19456,t=2,p=1$" // OWASP's recommended argon2id configuration
 	if !strings.HasPrefix(hash, prefix) || strings.Count(hash, "$") != 5 {
 		t.Errorf("HashPassword() = %q, want PHC format starting %q", hash, prefix)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
@@ -17,6 +18,10 @@ import (
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
 )
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless
+// GOMEMLIMIT is set.
+const defaultMemoryLimit = 100 << 20
 
 // serve runs the dashboard until ctx ends.
 func serve(ctx context.Context, env environment, args []string) error {
@@ -42,6 +47,11 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, env.stderr)
+	if env.getenv("GOMEMLIMIT") == "" {
+		// A soft limit makes the collector return a login burst's argon2
+		// memory before the heap doubles; GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
