@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
@@ -112,13 +110,3 @@ func unknownCard(accountID, jobID, why string, o cardOptions) views.JobCard {
 
 // clockUTC renders t as "09:02:13 UTC".
 func clockUTC(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
-
-// sentence capitalises s and ends it with a full stop.
-func sentence(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
-}
