@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -108,8 +107,7 @@ func (h *Handler) RequireCSRF(cop *http.CrossOriginProtection) echo.MiddlewareFu
 			if got == "" {
 				got = c.FormValue("csrf")
 			}
-			want := sessionOf(c).stringValue(keyCSRF)
-			if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			if !csrfMatches(got, sessionOf(c).stringValue(keyCSRF)) {
 				return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
 			}
 			return next(c)
@@ -181,7 +179,7 @@ func SafeNext(target string) string {
 func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 	p := views.Page{Title: title, Nav: nav}
 	if s := sessionOf(c); s != nil {
-		p.CSRFToken = s.CSRFToken()
+		p.CSRFToken = maskCSRF(s.CSRFToken()) // see csrfmask.go
 		if msg := s.takeFlash(); msg != "" {
 			p.Flash = &views.Flash{Kind: "info", Message: msg}
 		}

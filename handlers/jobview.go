@@ -50,7 +50,7 @@ func jobCard(accountID string, j *apiclient.Job, o cardOptions) views.JobCard {
 		Started:     displayTime(j.StartedAt, o.now),
 		Completed:   displayTime(j.CompletedAt, o.now),
 		CanCancel:   o.canCancel && j.Status.Cancellable(),
-		CSRFToken:   o.csrf,
+		CSRFToken:   maskCSRF(o.csrf), // see csrfmask.go
 	}
 	if j.MessagesSkipped != nil {
 		c.Skipped = formatCount(*j.MessagesSkipped)

@@ -98,7 +98,7 @@ func unknownCard(accountID, jobID, why string, o cardOptions) views.JobCard {
 		ID: jobID, ShortID: jobID[:8], AccountID: accountID,
 		URL: url, CardURL: cardURL(accountID, jobID), CancelURL: url + "/cancel", ConfirmURL: url + "?confirm=cancel",
 		StatusLabel: "Unknown", StatusClass: "unknown", Unknown: why,
-		CanCancel: o.canCancel, CSRFToken: o.csrf,
+		CanCancel: o.canCancel, CSRFToken: maskCSRF(o.csrf),
 		Confirm: views.CancelConfirm{
 			Title:       "Cancel job " + jobID[:8] + "?",
 			Consequence: "If this job is still running, the messages it has not reached yet will not be moved or released.",

@@ -39,7 +39,7 @@ type fakeJobServer struct {
 
 func (s *fakeJobServer) handler(t *testing.T) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 	card := func() JobCard {
 		c := processingCard()
 		c.URL, c.CardURL, c.CancelURL, c.ConfirmURL = "/job", "/card", "/cancel", "/job?confirm=cancel"
@@ -341,7 +341,7 @@ func TestBrowserJobList(t *testing.T) {
 		return l
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 	mux.HandleFunc("GET /list", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		l := mkList(r.URL.Query().Get("status"))

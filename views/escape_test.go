@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+	"github.com/respond/bulkjobs/static"
 )
 
 var hostile = []string{
@@ -80,7 +81,7 @@ func TestHostileStringsAreEscaped(t *testing.T) {
 					t.Fatal(err)
 				}
 				doc.Find("script").Each(func(_ int, e *goquery.Selection) {
-					if src := e.AttrOr("src", ""); src != "/static/js/htmx.min.js" && src != "/static/js/app.js" {
+					if src := e.AttrOr("src", ""); src != static.Path("js/htmx.min.js") && src != static.Path("js/app.js") {
 						t.Errorf("%q: unexpected <script src=%q>", s, src)
 					}
 				})

@@ -2,11 +2,13 @@ package views
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
+	"github.com/respond/bulkjobs/static"
 )
 
 func TestLayoutHXHeadersIsJSON(t *testing.T) {
@@ -93,12 +95,19 @@ func TestLayoutHead(t *testing.T) {
 		}
 		srcs = append(srcs, s.AttrOr("src", "INLINE"))
 	})
-	if diff := cmp.Diff([]string{"/static/js/htmx.min.js", "/static/js/app.js"}, srcs); diff != "" {
+	if diff := cmp.Diff([]string{static.Path("js/htmx.min.js"), static.Path("js/app.js")}, srcs); diff != "" {
 		t.Errorf("scripts (-want +got):\n%s", diff)
 	}
-	if n := doc.Find(`link[rel="stylesheet"][href="/static/css/app.css"]`).Length(); n != 1 {
+	if n := doc.Find(`link[rel="stylesheet"][href="` + static.Path("css/app.css") + `"]`).Length(); n != 1 {
 		t.Errorf("stylesheet links = %d, want 1", n)
 	}
+	// Every asset is linked by its content-hashed name, on this origin.
+	hashed := regexp.MustCompile(`^/static/[a-z]+/[a-z.]+\.[0-9a-f]{8}\.[a-z]+$`)
+	doc.Find("link[href], script[src], img[src]").Each(func(_ int, s *goquery.Selection) {
+		if ref := s.AttrOr("href", s.AttrOr("src", "")); !hashed.MatchString(ref) {
+			t.Errorf("<%s> links %q, want a hashed /static/ URL", goquery.NodeName(s), ref)
+		}
+	})
 	if n := doc.Find("[style], style").Length(); n != 0 {
 		t.Errorf("inline styles = %d, want 0 (CSP style-src 'self')", n)
 	}

@@ -44,6 +44,7 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	forwarded := newForwardedWatch(cfg.TrustedProxies, log, h.Now)
 	h.ReadyWarnings = forwarded.warnings
 
+	e.Use(compress()) // outermost: see compress
 	e.Use(requestID())
 	e.Use(requestLogger(log))
 	e.Use(forwarded.middleware)
@@ -55,7 +56,8 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	e.Use(securityHeaders(cfg.Secure()))
 	e.Use(middleware.BodyLimit(bodyLimit))
 
-	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", static.Handler()))))
+	// Hashed, precompressed, with their own Cache-Control and ETag (static.Handler).
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
 	cop := http.NewCrossOriginProtection()
 	if cfg.PublicURL != nil {
@@ -63,14 +65,6 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	}
 	routes(e, h, cop)
 	return e
-}
-
-// cacheStatic lets browsers keep static files for an hour.
-func cacheStatic(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		next.ServeHTTP(w, r)
-	})
 }
 
 // securityHeaders sets the browser hardening headers on every response, error
