@@ -10,7 +10,6 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/securecookie v1.1.2
-	github.com/gorilla/sessions v1.4.0
 	github.com/labstack/echo/v4 v4.16.4
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sync v0.25.0

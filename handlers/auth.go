@@ -33,12 +33,12 @@ func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s := h.Sessions.load(c.Request())
 		c.Set(ctxSession, s)
-		if uid := s.int64Value(keyUserID); uid != 0 {
+		if uid := s.userID(); uid != 0 {
 			u, err := h.Store.UserByID(c.Request().Context(), uid)
 			switch {
 			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return err
-			case err != nil, u.Disabled, u.SessionVersion != s.int64Value(keyVersion):
+			case err != nil, u.Disabled, u.SessionVersion != s.version():
 				s.clear()
 			case h.Sessions.expired(s):
 				s.clear()
@@ -108,7 +108,7 @@ func (h *Handler) RequireCSRF(cop *http.CrossOriginProtection) echo.MiddlewareFu
 			if got == "" {
 				got = c.FormValue("csrf")
 			}
-			want := sessionOf(c).stringValue(keyCSRF)
+			want := sessionOf(c).csrf()
 			if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 				return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
 			}
