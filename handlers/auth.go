@@ -29,8 +29,16 @@ func userOf(c echo.Context) *store.User { u, _ := c.Get(ctxUser).(*store.User); 
 // LoadSession reads the session cookie, checks its timeouts and session
 // version against the store, and puts the session and user in the context.
 // The cookie is written back before the response when it changed.
+//
+// A read (GET, HEAD) may be answered from the store's short cache (see
+// store.Cache: a change made in this process is seen by the next request,
+// one made elsewhere within about a second). Anything else changes state,
+// so its user and credential are read from the database.
 func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+			c.SetRequest(c.Request().WithContext(store.Uncached(c.Request().Context())))
+		}
 		s := h.Sessions.load(c.Request())
 		c.Set(ctxSession, s)
 		if uid := s.userID(); uid != 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/web/webtest"
@@ -112,11 +113,20 @@ func BenchmarkCancel(b *testing.B) {
 // BenchmarkHotPath measures what every poll pays before any upstream work:
 // the session cookie and the user and credential lookups. It serves, in one
 // run and through the same stack (loopback HTTP, every middleware), /healthz
-// (no session), an authenticated cheap page and a card poll answered from
-// the guard's cache, as htmx sends it. The page and card runs report their
-// cost as a multiple of /healthz measured just before them (x-healthz).
+// (no session); a route that does only the session, the user and the
+// credential of the account ("session-lookups", a test route with the
+// middlewares of every signed-in page); the account page; and a card poll
+// answered from the guard's cache, as htmx sends it. Each reports its cost as
+// a multiple of the /healthz run just before it (x-healthz).
 func BenchmarkHotPath(b *testing.B) {
 	app := webtest.New(b, webtest.Options{RateLimit: -1})
+	h := app.Handler
+	app.Echo.GET("/bench/session-lookups", func(c echo.Context) error {
+		if err := h.CredentialFor(c, webtest.Account); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok\n")
+	}, h.LoadSession, h.RequireUser, h.RequireCSRF(http.NewCrossOriginProtection()))
 	c := app.Login(b, webtest.Viewer)
 	card := jobsPath("/" + processingJob + "/card")
 	get := func(b *testing.B, path string, poll bool) {
@@ -152,8 +162,11 @@ func BenchmarkHotPath(b *testing.B) {
 			}
 		})
 	}
-	run("healthz", "/healthz", false)
-	run("account-page", "/account", false)
-	run("healthz", "/healthz", false)
-	run("card-cached", card, true)
+	for _, r := range []struct {
+		name, path string
+		poll       bool
+	}{{"session-lookups", "/bench/session-lookups", false}, {"account-page", "/account", false}, {"card-cached", card, true}} {
+		run("healthz", "/healthz", false)
+		run(r.name, r.path, r.poll)
+	}
 }
