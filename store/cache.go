@@ -27,9 +27,13 @@ import (
 // everything when it moved; rows then live up to TTL. A wrapped store without
 // a counter has its rows live CheckEvery at most. Either way a change made
 // elsewhere is seen within about CheckEvery (1 s by default), and requests
-// that change something read the database anyway (Uncached). Issue 10's
-// PostgreSQL store can keep the same counter by trigger, or call Flush from a
-// LISTEN/NOTIFY listener, without changing this type or its callers.
+// that change something read the database anyway (Uncached). Replicas on one
+// database work the same way, each with its own Cache reading the shared
+// counter: one tiny read per replica per second. A PostgreSQL store can keep
+// the counter with the same triggers (implement Revisioner), or a
+// LISTEN/NOTIFY listener can call Flush on every notification and on every
+// reconnection (a notification may have been missed), without changing this
+// type or its callers.
 //
 // Secrets: credential rows are kept sealed (SealedCredential) and opened for
 // each call, as the wrapped store would (AES-GCM on a few dozen bytes, well
