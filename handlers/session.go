@@ -15,9 +15,10 @@ import (
 // sessionData is everything the session cookie holds: IDs, timestamps, the
 // CSRF token and a one-time message, never a secret from Cloudflare and never
 // a password. It is a fixed struct encoded as JSON inside securecookie's
-// encryption and MAC: decoding it costs a few microseconds and can only ever
-// produce these fields, where gob (the gorilla/sessions default) built a map
-// of interfaces and a decoder per cookie, a tenth of every poll.
+// encryption and MAC, and decoding it can only ever produce these fields.
+// The whole cookie (MAC, decryption, JSON) decodes in about 10 µs; gob, the
+// gorilla/sessions default, built a decoder for a map of interfaces per
+// cookie and took six times as long, a tenth of every poll.
 type sessionData struct {
 	UserID  int64  `json:"uid,omitempty"`
 	Version int64  `json:"ver,omitempty"`  // the user's session version at login
