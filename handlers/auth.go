@@ -28,16 +28,24 @@ func userOf(c echo.Context) *store.User { u, _ := c.Get(ctxUser).(*store.User); 
 // LoadSession reads the session cookie, checks its timeouts and session
 // version against the store, and puts the session and user in the context.
 // The cookie is written back before the response when it changed.
+//
+// A read (GET, HEAD) may be answered from the store's short cache (see
+// store.Cache: a change made in this process is seen by the next request,
+// one made elsewhere within about a second). Anything else changes state,
+// so its user and credential are read from the database.
 func (h *Handler) LoadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+			c.SetRequest(c.Request().WithContext(store.Uncached(c.Request().Context())))
+		}
 		s := h.Sessions.load(c.Request())
 		c.Set(ctxSession, s)
-		if uid := s.int64Value(keyUserID); uid != 0 {
+		if uid := s.userID(); uid != 0 {
 			u, err := h.Store.UserByID(c.Request().Context(), uid)
 			switch {
 			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return err
-			case err != nil, u.Disabled, u.SessionVersion != s.int64Value(keyVersion):
+			case err != nil, u.Disabled, u.SessionVersion != s.version():
 				s.clear()
 			case h.Sessions.expired(s):
 				s.clear()
@@ -107,7 +115,7 @@ func (h *Handler) RequireCSRF(cop *http.CrossOriginProtection) echo.MiddlewareFu
 			if got == "" {
 				got = c.FormValue("csrf")
 			}
-			if !csrfMatches(got, sessionOf(c).stringValue(keyCSRF)) {
+			if !csrfMatches(got, sessionOf(c).csrf()) {
 				return echo.NewHTTPError(http.StatusForbidden, "This form has expired. Reload the page and try again.")
 			}
 			return next(c)

@@ -3,11 +3,13 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/web/webtest"
@@ -106,4 +108,65 @@ func BenchmarkCancel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHotPath measures what every poll pays before any upstream work:
+// the session cookie and the user and credential lookups. It serves, in one
+// run and through the same stack (loopback HTTP, every middleware), /healthz
+// (no session); a route that does only the session, the user and the
+// credential of the account ("session-lookups", a test route with the
+// middlewares of every signed-in page); the account page; and a card poll
+// answered from the guard's cache, as htmx sends it. Each reports its cost as
+// a multiple of the /healthz run just before it (x-healthz).
+func BenchmarkHotPath(b *testing.B) {
+	app := webtest.New(b, webtest.Options{RateLimit: -1})
+	h := app.Handler
+	app.Echo.GET("/bench/session-lookups", func(c echo.Context) error {
+		if err := h.CredentialFor(c, webtest.Account); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok\n")
+	}, h.LoadSession, h.RequireUser, h.RequireCSRF(http.NewCrossOriginProtection()))
+	c := app.Login(b, webtest.Viewer)
+	card := jobsPath("/" + processingJob + "/card")
+	get := func(b *testing.B, path string, poll bool) {
+		req, _ := http.NewRequest(http.MethodGet, app.URL+path, nil)
+		if poll {
+			req.Header.Set("HX-Request", "true")
+			req.Header.Set("HX-Trigger", "job-"+processingJob)
+			req.Header.Set("HX-Current-URL", app.URL+jobPath(processingJob))
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: status %d", path, resp.StatusCode)
+		}
+	}
+	get(b, card, true) // fills the guard's cache; the clock stands still from here on
+	var healthz float64
+	run := func(name, path string, poll bool) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				get(b, path, poll)
+			}
+			perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if name == "healthz" {
+				healthz = perOp
+			} else if healthz > 0 {
+				b.ReportMetric(perOp/healthz, "x-healthz")
+			}
+		})
+	}
+	for _, r := range []struct {
+		name, path string
+		poll       bool
+	}{{"session-lookups", "/bench/session-lookups", false}, {"account-page", "/account", false}, {"card-cached", card, true}} {
+		run("healthz", "/healthz", false)
+		run(r.name, r.path, r.poll)
+	}
 }

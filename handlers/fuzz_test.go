@@ -55,13 +55,13 @@ func FuzzSessionCookie(f *testing.F) {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	s := m.load(req)
 	s.login(42, 1, time.Now())
-	if err := m.store.Save(req, good, s.raw); err != nil {
+	if err := m.save(echo.New().NewContext(req, good), s); err != nil {
 		f.Fatal(err)
 	}
 	valid := strings.SplitN(strings.TrimPrefix(good.Header().Get("Set-Cookie"), "dash_session="), ";", 2)[0]
 	// A genuine cookie signs in (checked here once); the fuzzer mutates a
 	// truncated one. Each fuzz worker makes its own, so it is no seed.
-	if s := m.load(cookieRequest(valid)); s.int64Value(keyUserID) != 42 {
+	if s := m.load(cookieRequest(valid)); s.userID() != 42 {
 		f.Fatal("a genuine cookie does not decode")
 	}
 	f.Add(valid[:len(valid)/2])
@@ -70,7 +70,7 @@ func FuzzSessionCookie(f *testing.F) {
 	f.Add("MTc5NTg5MDY2OXx8")
 	f.Fuzz(func(t *testing.T, value string) {
 		s := m.load(cookieRequest(value))
-		uid := s.int64Value(keyUserID)
+		uid := s.userID()
 		if uid != 0 && value != valid {
 			t.Fatalf("cookie %q decoded to user %d", value, uid)
 		}
@@ -106,7 +106,7 @@ func FuzzCSRFToken(f *testing.F) {
 		rec := httptest.NewRecorder()
 		c := e.NewContext(req, rec)
 		s := m.load(req)
-		s.set(keyCSRF, want)
+		s.data.CSRF = want
 		c.Set(ctxSession, s)
 		passed := false
 		err := mw(func(echo.Context) error { passed = true; return nil })(c)

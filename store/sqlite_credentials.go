@@ -126,9 +126,15 @@ func (s *SQLite) OpenCredential(ctx context.Context, userID int64, id string) (C
 // CredentialForAccount returns the user's newest credential for the
 // account, opened, or ErrNotFound.
 func (s *SQLite) CredentialForAccount(ctx context.Context, userID int64, accountID string) (Credential, Secret, error) {
-	return s.openOne(ctx, "open credential for account "+accountID, `SELECT `+credentialColumns+`, key_id, sealed
-		FROM credentials WHERE user_id = ? AND account_id = ?
-		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, accountID)
+	sc, err := s.SealedCredentialForAccount(ctx, userID, accountID)
+	if err != nil {
+		return Credential{}, Secret{}, err
+	}
+	secret, err := s.OpenSealed(sc)
+	if err != nil {
+		return Credential{}, Secret{}, fmt.Errorf("open credential for account %s: %w", accountID, err)
+	}
+	return sc.Credential, secret, nil
 }
 
 // openOne runs a query for one credential row with key_id and sealed, and

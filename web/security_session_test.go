@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,24 +44,36 @@ func TestSessionCookieAttributes(t *testing.T) {
 		if len(raw) >= 4096 {
 			t.Errorf("cookie is %d bytes", len(raw))
 		}
-		// Inside: only IDs, timestamps and the CSRF token.
-		codec := securecookie.New(webtest.SessionKey.Hash, webtest.SessionKey.Block)
-		values := map[any]any{}
-		if err := codec.Decode(ck.Name, ck.Value, &values); err != nil {
-			t.Fatalf("decode session: %v", err)
+		// Inside: a JSON object of IDs, timestamps and the CSRF token, no gob.
+		values := map[string]json.RawMessage{}
+		if err := jsonCodec(webtest.SessionKey).Decode(ck.Name, ck.Value, &values); err != nil {
+			t.Fatalf("session cookie is not JSON under the session keys: %v", err)
 		}
 		for k, v := range values {
 			switch k {
 			case "uid", "ver", "iat", "seen":
-				if _, ok := v.(int64); !ok {
-					t.Errorf("session %v = %T, want int64", k, v)
+				var n int64
+				if err := json.Unmarshal(v, &n); err != nil || n <= 0 {
+					t.Errorf("session %v = %s, want a positive integer", k, v)
 				}
 			case "csrf":
+				var token string
+				if err := json.Unmarshal(v, &token); err != nil || len(token) < 32 {
+					t.Errorf("session csrf = %s, want a token", v)
+				}
 			default:
-				t.Errorf("unexpected session value %v = %v", k, v)
+				t.Errorf("unexpected session value %v = %s", k, v)
 			}
 		}
+		if len(values) != 5 {
+			t.Errorf("session holds %d values, want uid, ver, iat, seen and csrf", len(values))
+		}
 	}
+}
+
+// jsonCodec decodes session cookies made with key.
+func jsonCodec(key handlers.KeyPair) *securecookie.SecureCookie {
+	return securecookie.New(key.Hash, key.Block).SetSerializer(securecookie.JSONEncoder{})
 }
 
 func TestLogoutAndPasswordChangeRevokeEverySession(t *testing.T) {
@@ -107,10 +120,10 @@ func TestSessionKeyRotation(t *testing.T) {
 	}
 	// New cookies are made with the new key only.
 	_, ck, _ := loginSetCookie(t, app)
-	if err := securecookie.New(newKey.Hash, newKey.Block).Decode(ck.Name, ck.Value, &map[any]any{}); err != nil {
+	if err := jsonCodec(newKey).Decode(ck.Name, ck.Value, &map[string]any{}); err != nil {
 		t.Errorf("new cookie does not decode with the new key: %v", err)
 	}
-	if err := securecookie.New(webtest.SessionKey.Hash, webtest.SessionKey.Block).Decode(ck.Name, ck.Value, &map[any]any{}); err == nil {
+	if err := jsonCodec(webtest.SessionKey).Decode(ck.Name, ck.Value, &map[string]any{}); err == nil {
 		t.Error("new cookie decodes with the old key")
 	}
 	// Once the old key is dropped, old cookies are worthless.
@@ -143,4 +156,57 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 	return b.String()
+}
+
+// TestGobSessionCookieStillAccepted: a cookie made by the gob encoding of
+// earlier releases still signs its holder in (a deploy logs nobody out) and
+// is rewritten as JSON on the first answer. A gob cookie under another key
+// is worth nothing.
+func TestGobSessionCookieStillAccepted(t *testing.T) {
+	t.Parallel()
+	app := webtest.New(t, webtest.Options{})
+	u := app.Users[webtest.Responder]
+	now := app.Clock.Now().Unix()
+	gob := func(key handlers.KeyPair) string {
+		v, err := securecookie.New(key.Hash, key.Block).Encode("dash_session", map[any]any{
+			"uid": u.ID, "ver": u.SessionVersion, "iat": now, "seen": now, "csrf": strings.Repeat("t", 43)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	get := func(value string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, app.URL+"/accounts", nil)
+		req.AddCookie(&http.Cookie{Name: "dash_session", Value: value})
+		resp, err := app.Browser(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		return resp
+	}
+	resp := get(gob(webtest.SessionKey))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("gob cookie of an earlier release: status %d, want 200", resp.StatusCode)
+	}
+	var rewritten *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "dash_session" {
+			rewritten = ck
+		}
+	}
+	if rewritten == nil {
+		t.Fatal("gob cookie was not rewritten")
+	}
+	var d map[string]any
+	if err := jsonCodec(webtest.SessionKey).Decode(rewritten.Name, rewritten.Value, &d); err != nil || d["uid"] != float64(u.ID) {
+		t.Errorf("rewritten cookie: %v, uid %v", err, d["uid"])
+	}
+	if resp := get(rewritten.Value); resp.StatusCode != http.StatusOK {
+		t.Errorf("rewritten cookie refused (%d)", resp.StatusCode)
+	}
+	other := handlers.KeyPair{Hash: []byte(strings.Repeat("o", 32)), Block: []byte(strings.Repeat("O", 32))}
+	if resp := get(gob(other)); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("gob cookie under a foreign key: status %d, want 303 to login", resp.StatusCode)
+	}
 }

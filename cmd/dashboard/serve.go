@@ -190,7 +190,7 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
 	return &handlers.Handler{
-		Store:           st,
+		Store:           store.NewCache(st, store.CacheOptions{}), // see store.Cache for how changes reach it
 		API:             api,
 		Sessions:        sm,
 		Logins:          loginlimit.New(loginlimit.Options{Window: 15 * time.Minute, PerAccount: 5, PerAddr: 50, PerDevice: 5}),

@@ -46,7 +46,7 @@ type App struct {
 	Sim     *cfsim.Server
 	SimURL  string
 	Clock   *cfsim.FakeClock
-	Store   *store.SQLite
+	Store   *store.SQLite // the database itself; the handler reads it through a store.Cache
 	Handler *handlers.Handler
 	Users   map[string]store.User
 	Logs    *LogBuffer
@@ -142,7 +142,7 @@ func New(t testing.TB, opts Options) *App {
 		t.Fatal(err)
 	}
 	a.Handler = &handlers.Handler{
-		Store: st, API: api, Sessions: sm, Log: log, PublicURL: public,
+		Store: store.NewCache(st, store.CacheOptions{Now: clock.Now}), API: api, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
@@ -199,9 +199,10 @@ func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
 }
 
 // Replica starts a second dashboard on the same database, simulator, clock
-// and session keys, with its own process state (guard, limiter, cancels), as
-// a second replica behind a load balancer would have. Browsers logged in on
-// a are logged in on the replica too: the cookie jar ignores ports.
+// and session keys, with its own process state (guard, limiter, cancels,
+// store cache), as a second replica behind a load balancer would have.
+// Browsers logged in on a are logged in on the replica too: the cookie jar
+// ignores ports.
 func (a *App) Replica(t testing.TB) *App {
 	t.Helper()
 	r := *a
@@ -223,7 +224,7 @@ func (a *App) Replica(t testing.TB) *App {
 	}
 	h := a.Handler
 	r.Handler = &handlers.Handler{
-		Store: h.Store, API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
+		Store: store.NewCache(a.Store, store.CacheOptions{Now: a.Clock.Now}), API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: a.Clock.Now}),
 		UpstreamTimeout: h.UpstreamTimeout, Now: a.Clock.Now,
 	}
