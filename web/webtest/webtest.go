@@ -24,7 +24,9 @@ import (
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/respond/bulkjobs/web"
+	"github.com/respond/bulkjobs/web/metrics"
 )
 
 // Test analysts, created by New. Each has the simulator token of matching
@@ -57,6 +59,8 @@ type App struct {
 	// Transport is under Client: it counts what Client sends and holds the
 	// budget, the Retry-After blocks and the breaker.
 	Transport *guard.Transport
+	// Metrics records what the app does, as in production; Scrape reads it.
+	Metrics *metrics.Metrics
 
 	tlsClient *http.Client
 	opts      Options
@@ -110,18 +114,24 @@ func New(t testing.TB, opts Options) *App {
 
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gopts := guardOptions(opts, clock)
+	gopts.Observer = m
 	transport, err := guard.NewTransport(http.DefaultTransport, gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Upstream(transport)
 	client, err := apiclient.New(apiclient.WithBaseURL(simSrv.URL+"/client/v4"), apiclient.WithRetries(2, time.Millisecond),
 		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Transport: transport,
-		Users: map[string]store.User{}, DBPath: dbPath}
+		Metrics: m, Users: map[string]store.User{}, DBPath: dbPath}
 	srv := httptest.NewUnstartedServer(nil)
 	if opts.TLS {
 		srv.StartTLS()
@@ -144,10 +154,10 @@ func New(t testing.TB, opts Options) *App {
 	a.Handler = &handlers.Handler{
 		Store: st, API: api, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
-		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
+		UpstreamTimeout: 5 * time.Second, Now: clock.Now, Metrics: m,
 	}
 	cfg := web.Config{PublicURL: public}
-	a.Echo = web.New(cfg, a.Handler, log)
+	a.Echo = web.New(cfg, a.Handler, log, web.WithMetrics(m))
 	srv.Config.Handler = a.Echo
 
 	hasher, err := store.NewHasher(store.TestParams())
@@ -205,6 +215,7 @@ func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
 func (a *App) Replica(t testing.TB) *App {
 	t.Helper()
 	r := *a
+	r.Metrics = nil // a replica's own metrics are not recorded; its upstream attempts go to a's (one Transport)
 	srv := httptest.NewUnstartedServer(nil)
 	if a.opts.TLS {
 		srv.StartTLS()
@@ -380,4 +391,16 @@ func (a *App) HTMXPostToken(t testing.TB, c *http.Client, token, current, path s
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// Scrape returns the app's metrics in Prometheus's text format, as the
+// metrics listener (DASHBOARD_METRICS_ADDR) serves them.
+func (a *App) Scrape(t testing.TB) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
 }
