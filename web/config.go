@@ -118,7 +118,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.MetricsAddr = env("DASHBOARD_METRICS_ADDR", ""); c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("DASHBOARD_METRICS_ADDR: %q is not host:port", c.MetricsAddr))
-		} else if c.MetricsAddr == c.Addr {
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 			errs = append(errs, errors.New("DASHBOARD_METRICS_ADDR: must differ from DASHBOARD_ADDR: the metrics have a listener of their own"))
 		}
 	}
