@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/respond/bulkjobs/web"
 	"github.com/respond/bulkjobs/web/metrics"
 )
