@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // unmatched is the route label of a request that matched no route.
@@ -27,15 +28,46 @@ func (m *Metrics) Middleware() echo.MiddlewareFunc {
 			if err != nil && !c.Response().Committed {
 				status = statusOf(err) // the error handler answers after us
 			}
-			route, method := m.routes.label(c), methodLabel(c.Request().Method)
-			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-			if status == http.StatusNoContent || status == http.StatusNotModified {
-				m.httpUnchanged.WithLabelValues(route).Inc()
+			s := m.series(seriesKey{route: m.routes.label(c), method: methodLabel(c.Request().Method), status: status})
+			s.requests.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
+			if s.unchanged != nil {
+				s.unchanged.Inc()
 			}
 			return err
 		}
 	}
+}
+
+// seriesKey names the series of one kind of request; every field is
+// bounded (route patterns, known methods, the statuses the app sends).
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+// httpSeries are the series of one kind of request, looked up once: the
+// label lookups would otherwise cost more than the rest of the middleware.
+type httpSeries struct {
+	requests  prometheus.Counter
+	duration  prometheus.Observer
+	unchanged prometheus.Counter // nil unless the status is 204 or 304
+}
+
+// series returns k's series.
+func (m *Metrics) series(k seriesKey) *httpSeries {
+	if s, ok := m.httpSeries.Load(k); ok {
+		return s.(*httpSeries)
+	}
+	s := &httpSeries{
+		requests: m.httpRequests.WithLabelValues(k.route, k.method, strconv.Itoa(k.status)),
+		duration: m.httpDuration.WithLabelValues(k.route, k.method),
+	}
+	if k.status == http.StatusNoContent || k.status == http.StatusNotModified {
+		s.unchanged = m.httpUnchanged.WithLabelValues(k.route)
+	}
+	got, _ := m.httpSeries.LoadOrStore(k, s)
+	return got.(*httpSeries)
 }
 
 // statusOf is the status the error handler gives err.

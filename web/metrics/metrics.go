@@ -13,6 +13,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,8 +35,9 @@ type Metrics struct {
 	guardReads       *prometheus.CounterVec
 	cancels          *prometheus.CounterVec
 
-	routes *routeSet
-	state  *stateCollector
+	routes     *routeSet
+	httpSeries sync.Map // seriesKey → *httpSeries
+	state      *stateCollector
 }
 
 // Options tune New; zero values take the defaults.
