@@ -1,6 +1,8 @@
 package webtest
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,4 +106,16 @@ func Metric(samples []Sample, name string, labels ...string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Scrape returns the app's metrics in Prometheus's text format, as the
+// metrics listener (DASHBOARD_METRICS_ADDR) serves them.
+func (a *App) Scrape(t testing.TB) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
 }

@@ -392,15 +392,3 @@ func (a *App) HTMXPostToken(t testing.TB, c *http.Client, token, current, path s
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
-
-// Scrape returns the app's metrics in Prometheus's text format, as the
-// metrics listener (DASHBOARD_METRICS_ADDR) serves them.
-func (a *App) Scrape(t testing.TB) string {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	a.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
-	}
-	return rec.Body.String()
-}
