@@ -251,6 +251,9 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if id := RequestID(ctx); id != "" {
+		req.Header.Set(RequestIDHeader, id)
+	}
 	r.cred.apply(req.Header)
 	return req, nil
 }

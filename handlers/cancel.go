@@ -75,6 +75,7 @@ func (h *Handler) CancelJob(c echo.Context) error {
 	if !u.CanCancel() {
 		ev.Outcome, ev.Detail = "denied", "role "+string(u.Role)+" may not cancel"
 		h.audit(c, ev)
+		h.recorder().CancelOutcome(ev.Outcome)
 		return echo.NewHTTPError(http.StatusForbidden, "Your role ("+string(u.Role)+") can view jobs but not cancel them. Ask an admin for the responder role.")
 	}
 	cred, err := h.credentialFor(c, accountID)
@@ -89,7 +90,7 @@ func (h *Handler) CancelJob(c echo.Context) error {
 	if !isFragment(c) {
 		msg := res.notice
 		if res.message != "" {
-			msg = res.message
+			msg = withReference(c, res.message)
 		}
 		sessionOf(c).setFlash(msg)
 		return c.Redirect(http.StatusSeeOther, jobURL(accountID, jobID))

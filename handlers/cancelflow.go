@@ -61,11 +61,14 @@ func (h *Handler) cancelOnce(c echo.Context, cred apiclient.Credential, ev store
 		// may be waiting on the same answer, and its record must be written.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), CancelBudget(h.UpstreamTimeout))
 		defer cancel()
-		return h.runCancel(ctx, cred, ev), nil
+		res := h.runCancel(ctx, cred, ev)
+		h.recorder().CancelOutcome(res.outcome)
+		return res, nil
 	})
 	res := (<-ch).Val.(cancelResult)
 	if !leader {
 		ev.Outcome = "joined"
+		h.recorder().CancelOutcome(ev.Outcome)
 		ev.Detail = fmt.Sprintf("joined the cancel by %s (audit #%d), which came to %q", res.by, res.auditID, res.outcome)
 		h.audit(c, ev)
 		if res.by != ev.UserEmail {

@@ -126,7 +126,7 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 	if ok {
 		return "Test passed: Cloudflare accepted it and listed this account's bulk jobs."
 	}
-	return "Test failed: " + explain(err)
+	return withReference(c, "Test failed: "+explain(err))
 }
 
 // DeleteCredential handles POST /credentials/:id/delete. Finding and deleting

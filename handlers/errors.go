@@ -26,3 +26,13 @@ func (h *Handler) RenderError(c echo.Context, status int, message string) error 
 	data := views.ErrorData{Page: h.page(c, heading, ""), Status: status, Heading: heading, Message: message}
 	return render(c, status, views.ErrorPage(data))
 }
+
+// withReference ends an error sentence kept for the next page (a flash) with
+// this request's reference: the views add it to the sentences they render
+// for the request itself, but a flash is shown by the next one.
+func withReference(c echo.Context, msg string) string {
+	if ref := views.Reference(c.Request().Context()); ref != "" && msg != "" {
+		return msg + " (reference: " + ref + ")"
+	}
+	return msg
+}

@@ -43,6 +43,8 @@ type Handler struct {
 	// ReadyWarnings, when set, returns lines /readyz adds to its body
 	// without changing its status (web sets it: untrusted forwarding).
 	ReadyWarnings func() []string
+	// Metrics, when set, is told of credentials used and cancel outcomes.
+	Metrics Recorder
 
 	cancels   singleflight.Group // one cancel per job at a time in this process, see cancelOnce
 	draining  atomic.Bool        // set by Drain

@@ -44,7 +44,7 @@ func validJob(c echo.Context) (string, string, error) {
 // returns errNoCredential.
 func (h *Handler) credentialFor(c echo.Context, accountID string) (apiclient.Credential, error) {
 	u := userOf(c)
-	_, secret, err := h.Store.CredentialForAccount(c.Request().Context(), u.ID, accountID)
+	stored, secret, err := h.Store.CredentialForAccount(c.Request().Context(), u.ID, accountID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		addURL := "/credentials?account_id=" + accountID
@@ -63,7 +63,9 @@ func (h *Handler) credentialFor(c echo.Context, accountID string) (apiclient.Cre
 	case err != nil:
 		return apiclient.Credential{}, err
 	}
-	return apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key}, nil
+	cred := apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key}
+	h.recorder().CredentialUsed(stored.ID, accountID, guard.Key(cred))
+	return cred, nil
 }
 
 // upstreamStatus picks the HTTP status the dashboard answers with when a

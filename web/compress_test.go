@@ -21,7 +21,13 @@ import (
 // answer, so two fetches of one page differ there and nowhere else.
 var maskedToken = regexp.MustCompile(`[A-Za-z0-9_-]{100,}`)
 
-func normalize(b []byte) string { return maskedToken.ReplaceAllString(string(b), "TOKEN") }
+// normalize blanks what differs between two answers of the same page: the
+// masked CSRF token and the request ID an error sentence names.
+func normalize(b []byte) string {
+	return reference.ReplaceAllString(maskedToken.ReplaceAllString(string(b), "TOKEN"), "(reference: ID)")
+}
+
+var reference = regexp.MustCompile(`\(reference: (<span class="mono">)?[A-Za-z0-9._-]+(</span>)?\)`)
 
 // signedInWire returns a counting client sharing email's signed-in cookies.
 func signedInWire(t *testing.T, app *webtest.App, email string) (*http.Client, *wireCounter) {

@@ -42,6 +42,9 @@ type Config struct {
 	// load balancer stops sending first.
 	ShutdownDelay  time.Duration
 	TrustedProxies []netip.Prefix // DASHBOARD_TRUSTED_PROXIES
+	// MetricsAddr is where /metrics is served, by a listener of its own
+	// (DASHBOARD_METRICS_ADDR); empty, the default, serves no metrics.
+	MetricsAddr string
 }
 
 // Defaults.
@@ -111,6 +114,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("DASHBOARD_ADDR: %q is not host:port", c.Addr))
+	}
+	if c.MetricsAddr = env("DASHBOARD_METRICS_ADDR", ""); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("DASHBOARD_METRICS_ADDR: %q is not host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			errs = append(errs, errors.New("DASHBOARD_METRICS_ADDR: must differ from DASHBOARD_ADDR: the metrics have a listener of their own"))
+		}
 	}
 	public := env("DASHBOARD_PUBLIC_URL", "http://"+c.Addr)
 	if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {

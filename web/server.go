@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/static"
+	"github.com/respond/bulkjobs/web/metrics"
 )
 
 // Limits applied to every request.
@@ -29,9 +30,24 @@ type app struct {
 	log *slog.Logger
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	metrics *metrics.Metrics
+}
+
+// WithMetrics counts and times every request in m (see web/metrics). The
+// metrics are served by m.Handler on a listener of their own, never here.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
 // New assembles the Echo application: middleware in order, the route table,
 // the error handler and the embedded static files.
-func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
+func New(cfg Config, h *handlers.Handler, log *slog.Logger, opts ...Option) *echo.Echo {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	a := &app{h: h, log: log}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -45,6 +61,9 @@ func New(cfg Config, h *handlers.Handler, log *slog.Logger) *echo.Echo {
 	h.ReadyWarnings = forwarded.warnings
 
 	e.Use(compress()) // outermost: see compress
+	if o.metrics != nil {
+		e.Use(o.metrics.Middleware()) // first: it counts the status the request logger's error handling sent
+	}
 	e.Use(requestID())
 	e.Use(requestLogger(log))
 	e.Use(forwarded.middleware)

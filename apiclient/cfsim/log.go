@@ -1,6 +1,7 @@
 package cfsim
 
 import (
+	"net/http"
 	"sync"
 	"time"
 )
@@ -25,6 +26,19 @@ type LoggedRequest struct {
 	// Status is the HTTP status answered, 0 when nothing was (a dropped
 	// connection, or a client gone during injected latency).
 	Status int `json:"status"`
+	// RequestID is the request's X-Request-Id header, cut to 64 bytes; ""
+	// when it had none. Cloudflare documents no such header; the simulator
+	// records it so that tests can follow a dashboard request upstream.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// requestIDOf returns r's X-Request-Id, bounded for the log.
+func requestIDOf(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if len(id) > 64 {
+		id = id[:64]
+	}
+	return id
 }
 
 // requestLog is the bounded, concurrency-safe request log. Admin requests

@@ -19,8 +19,8 @@ func TestRequestLog(t *testing.T) {
 		method, path string
 		headers      []string
 	}{
-		{"GET", jobsPath(acct), []string{"Authorization", "Bearer " + readTok}},
-		{"POST", job + "/cancel", []string{"Authorization", "Bearer " + readTok}},
+		{"GET", jobsPath(acct), []string{"Authorization", "Bearer " + readTok, "X-Request-Id", "req-1"}},
+		{"POST", job + "/cancel", []string{"Authorization", "Bearer " + readTok, "X-Request-Id", strings.Repeat("r", 80)}},
 		{"GET", job + "/messages", []string{"X-Auth-Email", legEmail, "X-Auth-Key", legKey}},
 		{"GET", jobsPath(acct), []string{"Authorization", "Bearer wrong-token"}},
 		{"GET", jobsPath(acct), []string{"X-Auth-Key", legKey}},
@@ -38,18 +38,18 @@ func TestRequestLog(t *testing.T) {
 	}
 	at := func(i int) time.Time { return t0.Add(time.Duration(i+1) * time.Millisecond) }
 	want := []LoggedRequest{
-		{at(0), "GET", jobsPath(acct), "list", "reader", 200},
-		{at(1), "POST", job + "/cancel", "cancel", "reader", 403},
-		{at(2), "GET", job + "/messages", "messages", "legacy", 200},
-		{at(3), "GET", jobsPath(acct), "list", "", 403},
-		{at(4), "GET", jobsPath(acct), "list", "", 400},
-		{at(5), "PUT", job, "", "", 405},
-		{at(6), "GET", "/client/v4/user/tokens/verify", "", "", 404},
-		{at(7), "POST", job + "/cancel", "cancel", "writer", 200},
-		{at(8), "DELETE", job, "delete", "writer", 200},
-		{at(9), "GET", job, "get", "reader", 404},
-		{at(10), "GET", job, "get", "reader", 404},
-		{at(11), "GET", job, "get", "reader", 429},
+		{at(0), "GET", jobsPath(acct), "list", "reader", 200, "req-1"},
+		{at(1), "POST", job + "/cancel", "cancel", "reader", 403, strings.Repeat("r", 64)},
+		{at(2), "GET", job + "/messages", "messages", "legacy", 200, ""},
+		{at(3), "GET", jobsPath(acct), "list", "", 403, ""},
+		{at(4), "GET", jobsPath(acct), "list", "", 400, ""},
+		{at(5), "PUT", job, "", "", 405, ""},
+		{at(6), "GET", "/client/v4/user/tokens/verify", "", "", 404, ""},
+		{at(7), "POST", job + "/cancel", "cancel", "writer", 200, ""},
+		{at(8), "DELETE", job, "delete", "writer", 200, ""},
+		{at(9), "GET", job, "get", "reader", 404, ""},
+		{at(10), "GET", job, "get", "reader", 404, ""},
+		{at(11), "GET", job, "get", "reader", 429, ""},
 	}
 	got := ts.s.Requests()
 	if diff := cmp.Diff(want, got); diff != "" {

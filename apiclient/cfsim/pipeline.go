@@ -69,7 +69,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) api(ep endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
-		rec := LoggedRequest{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Endpoint: ep.name}
+		rec := LoggedRequest{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Endpoint: ep.name, RequestID: requestIDOf(r)}
 		// Deferred so that a dropped connection (status 0) is logged too.
 		defer func() {
 			rec.Status = sw.status

@@ -234,7 +234,7 @@ func (s *Server) notAllowed(allow string) http.Handler {
 // logged writes rep and records the request.
 func (s *Server) logged(w http.ResponseWriter, r *http.Request, ep string, rep reply) {
 	s.log.add(LoggedRequest{
-		Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Endpoint: ep, Status: rep.status,
+		Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path, Endpoint: ep, Status: rep.status, RequestID: requestIDOf(r),
 	})
 	writeReply(w, rep)
 }

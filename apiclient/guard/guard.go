@@ -42,6 +42,8 @@ type Guard struct {
 	ttl    time.Duration
 	window time.Duration // a credential idle this long may be forgotten
 	now    func() time.Time
+	// observer is told how each read was answered; nil: nobody is.
+	observer Observer
 
 	sf    singleflight.Group
 	mu    sync.Mutex
@@ -64,14 +66,14 @@ type answer struct {
 	at  time.Time
 }
 
-// New wraps next. Of o it uses TTL, Window and Now, and checks the rest as
+// New wraps next. Of o it uses TTL, Window, Now and Observer, and checks the rest as
 // NewTransport does.
 func New(next API, o Options) (*Guard, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &Guard{next: next, ttl: o.TTL, window: o.Window, now: o.Now, creds: map[string]*credState{}}, nil
+	return &Guard{next: next, ttl: o.TTL, window: o.Window, now: o.Now, observer: o.Observer, creds: map[string]*credState{}}, nil
 }
 
 // flight is what a shared read hands every caller.
@@ -79,6 +81,7 @@ type flight struct {
 	val   any
 	at    time.Time // when val was fetched
 	stale error     // why an old answer was served, nil when fresh
+	hit   bool      // val came from the cache: no call was made
 }
 
 // read serves one read through the cache and singleflight. The shared call
@@ -91,12 +94,13 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 	noCache := ctx.Value(noCacheKey{}) != nil
 	a, ok, gen := g.cached(ck, key)
 	if ok && !noCache && g.now().Sub(a.at) < g.ttl {
+		g.observeRead(ReadHit)
 		return a.val.(T), nil
 	}
 	flightKey := fmt.Sprintf("%s|%d|%t|%s", ck, gen, noCache, key)
 	ch := g.sf.DoChan(flightKey, func() (any, error) {
 		if a, ok, _ := g.cached(ck, key); ok && !noCache && g.now().Sub(a.at) < g.ttl {
-			return flight{val: a.val, at: a.at}, nil // filled while this flight waited to start
+			return flight{val: a.val, at: a.at, hit: true}, nil // filled while this flight waited to start
 		}
 		shared := context.WithoutCancel(ctx)
 		if d, ok := ctx.Deadline(); ok {
@@ -121,11 +125,18 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 		return zero, ctx.Err()
 	case r := <-ch:
 		if r.Err != nil {
+			g.observeRead(ReadError)
 			return zero, r.Err
 		}
 		f := r.Val.(flight)
-		if f.stale != nil {
+		switch {
+		case f.stale != nil:
+			g.observeRead(ReadStale)
 			markStale(ctx, f.at, f.stale)
+		case f.hit:
+			g.observeRead(ReadHit)
+		default:
+			g.observeRead(ReadMiss)
 		}
 		return f.val.(T), nil
 	}

@@ -15,6 +15,7 @@ type Options struct {
 	Window   time.Duration    // default 5m (Cloudflare's)
 	Now      func() time.Time // default time.Now
 	Budget   Budget           // default a MemoryBudget of Limit, Headroom and Window
+	Observer Observer         // told of every attempt and every read, for the metrics; default none
 
 	// The circuit breaker: after BreakerFailures failures in a row (default 5;
 	// negative: no breaker) reads of that credential pause for

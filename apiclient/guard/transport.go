@@ -34,11 +34,12 @@ import (
 // (DASHBOARD_UPSTREAM_BUDGET), or use a shared Budget. The breaker is per
 // process.
 type Transport struct {
-	base    http.RoundTripper
-	budget  Budget
-	breaker *breaker
-	window  time.Duration
-	now     func() time.Time
+	base     http.RoundTripper
+	budget   Budget
+	breaker  *breaker
+	window   time.Duration
+	now      func() time.Time
+	observer Observer // nil: nobody is told
 }
 
 // NewTransport wraps base (http.DefaultTransport when nil).
@@ -55,12 +56,20 @@ func NewTransport(base http.RoundTripper, o Options) (*Transport, error) {
 			return nil, err
 		}
 	}
-	return &Transport{base: base, budget: o.Budget, breaker: newBreaker(o), window: o.Window, now: o.Now}, nil
+	return &Transport{base: base, budget: o.Budget, breaker: newBreaker(o), window: o.Window, now: o.Now, observer: o.Observer}, nil
 }
 
 // RoundTrip sends req unless the credential's block, budget or breaker holds
-// it back, and learns from the answer.
+// it back, and learns from the answer. The Observer is told of every attempt.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.roundTrip(req)
+	t.report(req, start, resp, err)
+	return resp, err
+}
+
+// roundTrip is RoundTrip without the report.
+func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	ctx, key, write := req.Context(), requestKey(req.Header), isWrite(req.Method)
 	now := t.now()
 	probe, hold := t.breaker.allow(key, write, now)

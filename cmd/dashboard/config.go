@@ -24,6 +24,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func(string) stri
 		{"database-url", "DASHBOARD_DATABASE_URL", "database URL (sqlite:PATH)"},
 		{"data-dir", "DASHBOARD_DATA_DIR", "folder for the database and generated keys"},
 		{"log-format", "DASHBOARD_LOG_FORMAT", "json or text"},
+		{"metrics-addr", "DASHBOARD_METRICS_ADDR", "listen address of /metrics (host:port; off when empty); keep it private"},
 	} {
 		over[f.env] = fs.String(f.flag, "", f.help+" (overrides "+f.env+")")
 	}

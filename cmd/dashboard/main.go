@@ -42,6 +42,8 @@ type environment struct {
 	// ready, when set, receives the listening address once the server accepts
 	// connections (tests use it).
 	ready func(addr string)
+	// metricsReady, when set, receives the metrics listener's address.
+	metricsReady func(addr string)
 }
 
 // run dispatches the subcommand.

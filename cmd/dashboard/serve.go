@@ -11,12 +11,14 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
+	"github.com/respond/bulkjobs/web/metrics"
 )
 
 // defaultMemoryLimit is the Go runtime's soft memory limit unless
@@ -63,11 +65,19 @@ func serve(ctx context.Context, env environment, args []string) error {
 			return err
 		}
 	}
-	h, err := newHandler(cfg, st, log)
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{})
 	if err != nil {
 		return err
 	}
-	e := web.New(cfg, h, log)
+	h, err := newHandler(cfg, st, log, m)
+	if err != nil {
+		return err
+	}
+	e := web.New(cfg, h, log, web.WithMetrics(m))
+	msrv, err := startMetrics(cfg.MetricsAddr, m, env, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -96,7 +106,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if d != nil {
 		delay = 0 // nothing balances a demo
 	}
-	return drain(srv, h, log, delay, cfg.ShutdownTimeout)
+	err = drain(srv, h, log, delay, cfg.ShutdownTimeout)
+	stopMetrics(msrv) // last: the drain is worth watching
+	return err
 }
 
 // drain stops the server for a deploy: /readyz answers 503 at once, so a
@@ -155,14 +167,15 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // newHandler builds the handlers' dependencies from the configuration.
-func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Handler, error) {
+func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Metrics) (*handlers.Handler, error) {
 	// Every request to Cloudflare, retries included, is counted where it
 	// leaves the process: the Transport under the client.
-	upstream := guard.Options{Limit: cfg.UpstreamBudget}
+	upstream := guard.Options{Limit: cfg.UpstreamBudget, Observer: m}
 	transport, err := guard.NewTransport(http.DefaultTransport, upstream)
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
+	m.Upstream(transport)
 	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL),
 		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
 	if err != nil {
@@ -197,5 +210,6 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger) (*handlers.Han
 		Log:             log,
 		PublicURL:       cfg.PublicURL,
 		UpstreamTimeout: cfg.UpstreamTimeout,
+		Metrics:         m,
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
 	"github.com/respond/bulkjobs/apiclient/guard"
@@ -25,6 +26,7 @@ import (
 	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/web"
+	"github.com/respond/bulkjobs/web/metrics"
 )
 
 // Test analysts, created by New. Each has the simulator token of matching
@@ -57,6 +59,8 @@ type App struct {
 	// Transport is under Client: it counts what Client sends and holds the
 	// budget, the Retry-After blocks and the breaker.
 	Transport *guard.Transport
+	// Metrics records what the app does, as in production; Scrape reads it.
+	Metrics *metrics.Metrics
 
 	tlsClient *http.Client
 	opts      Options
@@ -110,18 +114,24 @@ func New(t testing.TB, opts Options) *App {
 
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gopts := guardOptions(opts, clock)
+	gopts.Observer = m
 	transport, err := guard.NewTransport(http.DefaultTransport, gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Upstream(transport)
 	client, err := apiclient.New(apiclient.WithBaseURL(simSrv.URL+"/client/v4"), apiclient.WithRetries(2, time.Millisecond),
 		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := &App{Sim: sim, SimURL: simSrv.URL, Clock: clock, Store: st, Logs: logs, Client: client, Transport: transport,
-		Users: map[string]store.User{}, DBPath: dbPath}
+		Metrics: m, Users: map[string]store.User{}, DBPath: dbPath}
 	srv := httptest.NewUnstartedServer(nil)
 	if opts.TLS {
 		srv.StartTLS()
@@ -144,10 +154,10 @@ func New(t testing.TB, opts Options) *App {
 	a.Handler = &handlers.Handler{
 		Store: store.NewCache(st, store.CacheOptions{Now: clock.Now}), API: api, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
-		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
+		UpstreamTimeout: 5 * time.Second, Now: clock.Now, Metrics: m,
 	}
 	cfg := web.Config{PublicURL: public}
-	a.Echo = web.New(cfg, a.Handler, log)
+	a.Echo = web.New(cfg, a.Handler, log, web.WithMetrics(m))
 	srv.Config.Handler = a.Echo
 
 	hasher, err := store.NewHasher(store.TestParams())
@@ -206,6 +216,7 @@ func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
 func (a *App) Replica(t testing.TB) *App {
 	t.Helper()
 	r := *a
+	r.Metrics = nil // a replica's own metrics are not recorded; its upstream attempts go to a's (one Transport)
 	srv := httptest.NewUnstartedServer(nil)
 	if a.opts.TLS {
 		srv.StartTLS()
