@@ -29,7 +29,7 @@ func postgresOpener(t *testing.T) storetest.Opener {
 // a new database; each Opener call is another pool, as another replica.
 func TestPostgresSuite(t *testing.T) {
 	t.Parallel()
-	storetest.PostgresURL(t) // skip (or fail) once, not once per test
+	storetest.RequirePostgres(t) // skip (or fail) once, not once per test
 	storetest.Run(t, postgresOpener)
 }
 

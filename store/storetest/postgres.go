@@ -52,22 +52,7 @@ func admin(serverURL string) (*pgxpool.Pool, error) {
 // the default collation instead of byte order shows up.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	server := os.Getenv(PostgresURLVar)
-	if server == "" {
-		if os.Getenv(RequirePostgresVar) == "1" {
-			t.Fatalf("%s is not set and %s=1: start a server with bash .ci/postgres.sh start and eval \"$(bash .ci/postgres.sh env)\"",
-				PostgresURLVar, RequirePostgresVar)
-		}
-		t.Skipf("PostgreSQL tests skipped: %s is not set (bash .ci/postgres.sh start; eval \"$(bash .ci/postgres.sh env)\")", PostgresURLVar)
-	}
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s is not a postgres:// URL", PostgresURLVar) // never print it: it may hold a password
-	}
-	pool, err := admin(server)
-	if err != nil {
-		t.Fatalf("connect to the server at %s: %v", PostgresURLVar, err)
-	}
+	server, pool := postgresServer(t)
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	name := "storetest_" + hex.EncodeToString(b)
@@ -85,6 +70,36 @@ func PostgresURL(t testing.TB) string {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	u.Path = "/" + name
-	return u.String()
+	server.Path = "/" + name
+	return server.String()
+}
+
+// RequirePostgres skips the test, or fails it when STORE_REQUIRE_POSTGRES=1,
+// unless STORE_POSTGRES_URL names a server that answers.
+func RequirePostgres(t testing.TB) {
+	t.Helper()
+	postgresServer(t)
+}
+
+// postgresServer returns the server's URL and the admin pool on it, or
+// skips or fails the test.
+func postgresServer(t testing.TB) (*url.URL, *pgxpool.Pool) {
+	t.Helper()
+	server := os.Getenv(PostgresURLVar)
+	if server == "" {
+		if os.Getenv(RequirePostgresVar) == "1" {
+			t.Fatalf("%s is not set and %s=1: start a server with bash .ci/postgres.sh start and eval \"$(bash .ci/postgres.sh env)\"",
+				PostgresURLVar, RequirePostgresVar)
+		}
+		t.Skipf("PostgreSQL tests skipped: %s is not set (bash .ci/postgres.sh start; eval \"$(bash .ci/postgres.sh env)\")", PostgresURLVar)
+	}
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s is not a postgres:// URL", PostgresURLVar) // never print it: it may hold a password
+	}
+	pool, err := admin(server)
+	if err != nil {
+		t.Fatalf("connect to the server at %s: %v", PostgresURLVar, err)
+	}
+	return u, pool
 }
