@@ -84,7 +84,15 @@ func (f AuditFilter) normalize() AuditFilter {
 	return f
 }
 
-// normalize fills At, checks Action and truncates over-long fields.
+// matchable reports whether every text field of f could match a stored
+// value: stored text is always valid UTF-8 without NUL (see cleanText), so
+// a filter that is not can match nothing, and is not sent to the database.
+func (f AuditFilter) matchable() bool {
+	return storable(f.Action) && storable(f.AccountID) && storable(f.JobID)
+}
+
+// normalize fills At, checks Action, makes every text field storable and
+// truncates over-long fields.
 func (e AuditEvent) normalize() (AuditEvent, error) {
 	e.Action = strings.TrimSpace(e.Action)
 	if e.Action == "" {
@@ -96,7 +104,7 @@ func (e AuditEvent) normalize() (AuditEvent, error) {
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	for _, s := range []*string{&e.UserEmail, &e.Action, &e.AccountID, &e.JobID,
 		&e.Reason, &e.Outcome, &e.Detail, &e.RemoteAddr} {
-		*s = truncate(*s, maxAuditField)
+		*s = truncate(cleanText(*s), maxAuditField)
 	}
 	return e, nil
 }

@@ -81,6 +81,8 @@ func (n NewCredential) Validate() (NewCredential, error) {
 		return n, invalid("credential has no owner")
 	case n.Label == "":
 		return n, invalid("label is required")
+	case !utf8.ValidString(n.Label):
+		return n, invalid("label contains bytes that are not UTF-8 text")
 	case utf8.RuneCountInString(n.Label) > maxLabelLen:
 		return n, invalid("label is longer than 100 characters")
 	case strings.IndexFunc(n.Label, unicode.IsControl) >= 0:

@@ -82,7 +82,7 @@ func OpenSQLite(ctx context.Context, path string, keys *Keyring) (*SQLite, error
 		db.SetMaxOpenConns(1)
 	}
 	s := &SQLite{db: db, keys: keys}
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -91,6 +91,31 @@ func OpenSQLite(ctx context.Context, path string, keys *Keyring) (*SQLite, error
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	return s, nil
+}
+
+// openBusyWait bounds how long OpenSQLite retries a first connection that
+// finds the file locked, as long as busy_timeout waits for a lock.
+const openBusyWait = 5 * time.Second
+
+// pingSQLite opens the first connection. Turning a new file to WAL
+// (journal_mode in sqlitePragmas) needs an exclusive lock, and SQLite
+// answers SQLITE_BUSY at once instead of calling the busy handler when
+// another process holds the file, as when several processes open a new
+// database together; so a busy first connection is tried again for a
+// while. A file already in WAL mode never needs this.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(openBusyWait)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // sqliteDSN checks path, creates the file with mode 0600 when it does not

@@ -25,6 +25,9 @@ func (s *SQLite) AddAudit(ctx context.Context, e AuditEvent) error {
 // ListAudit returns the events matching f, newest first.
 func (s *SQLite) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
 	f = f.normalize()
+	if !f.matchable() {
+		return nil, nil
+	}
 	var (
 		where []string
 		args  []any

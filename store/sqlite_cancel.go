@@ -67,7 +67,7 @@ func (s *SQLite) FinishCancel(ctx context.Context, id int64, outcome, detail str
 		return fmt.Errorf("finish cancel %d: %w", id, invalid("a finished cancel needs an outcome"))
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE audit_events SET outcome = ?, detail = ? WHERE id = ? AND action = ?`,
-		truncate(outcome, maxAuditField), truncate(detail, maxAuditField), id, ActionJobCancel)
+		truncate(cleanText(outcome), maxAuditField), truncate(cleanText(detail), maxAuditField), id, ActionJobCancel)
 	if err != nil {
 		return fmt.Errorf("finish cancel %d: %w", id, err)
 	}

@@ -5,64 +5,70 @@ import (
 	"fmt"
 )
 
-// Rekey re-seals, in one transaction, every credential whose key is not the
-// newest, and returns how many it re-sealed. Run it after putting a new key
-// first in the keyring; once it returns, older keys can be dropped. A row
-// that cannot be opened stops the whole rekey with an error naming the
-// credential (delete it, or keep the key that opens it).
+// Rekey re-seals every credential whose key is not the newest, and returns
+// how many it re-sealed. Run it after putting a new key first in the
+// keyring; once it returns without error, older keys can be dropped. It
+// works in batches of 100 (see WithRekeyProgress), each its own immediate
+// transaction, so processes serving from the same file are held up for one
+// batch at a time, and a crash or a cancelled ctx leaves every row either
+// as it was or re-sealed: running it again finishes. A row that cannot be
+// opened stops it with an error naming the credential (delete it, or keep
+// the key that opens it).
 func (s *SQLite) Rekey(ctx context.Context) (int, error) {
 	newest := s.keys.NewestKeyID()
+	return rekeyAll(ctx, func(ctx context.Context, limit int, _ bool) (int, int, error) {
+		return s.rekeyBatch(ctx, newest, limit)
+	})
+}
+
+// rekeyBatch re-seals up to limit rows in one transaction. The immediate
+// transaction (see sqlitePragmas) takes SQLite's write lock before the
+// SELECT, so no other process changes these rows until it commits.
+func (s *SQLite) rekeyBatch(ctx context.Context, newest string, limit int) (resealed, found int, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("rekey: %w", err)
+		return 0, 0, fmt.Errorf("rekey: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-
-	type row struct {
-		id     string
-		userID int64
-		keyID  string
-		sealed []byte
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, key_id, sealed FROM credentials
-		WHERE key_id <> ? ORDER BY id`, newest)
+		WHERE key_id <> ? ORDER BY id LIMIT ?`, newest, limit)
 	if err != nil {
-		return 0, fmt.Errorf("rekey: %w", err)
+		return 0, 0, fmt.Errorf("rekey: %w", err)
 	}
-	var old []row
+	var batch []sealedRow
 	for rows.Next() {
-		var r row
+		var r sealedRow
 		if err := rows.Scan(&r.id, &r.userID, &r.keyID, &r.sealed); err != nil {
 			_ = rows.Close()
-			return 0, fmt.Errorf("rekey: %w", err)
+			return 0, 0, fmt.Errorf("rekey: %w", err)
 		}
-		old = append(old, r)
+		batch = append(batch, r)
 	}
 	if err := rows.Close(); err != nil {
-		return 0, fmt.Errorf("rekey: %w", err)
+		return 0, 0, fmt.Errorf("rekey: %w", err)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("rekey: %w", err)
+		return 0, 0, fmt.Errorf("rekey: %w", err)
 	}
 
-	for _, r := range old {
-		aad := credentialAAD(r.id, r.userID)
-		pt, err := s.keys.Open(r.keyID, r.sealed, aad)
+	var openErr error
+	for _, r := range batch {
+		keyID, sealed, err := s.keys.reseal(r)
 		if err != nil {
-			return 0, fmt.Errorf("rekey credential %s: %w", r.id, err)
+			openErr = err
+			break
 		}
-		keyID, sealed, err := s.keys.Seal(pt, aad)
-		clear(pt)
+		res, err := tx.ExecContext(ctx, `UPDATE credentials SET key_id = ?, sealed = ? WHERE id = ? AND key_id = ?`,
+			keyID, sealed, r.id, r.keyID)
 		if err != nil {
-			return 0, fmt.Errorf("rekey credential %s: %w", r.id, err)
+			return 0, 0, fmt.Errorf("rekey credential %s: %w", r.id, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET key_id = ?, sealed = ? WHERE id = ?`,
-			keyID, sealed, r.id); err != nil {
-			return 0, fmt.Errorf("rekey credential %s: %w", r.id, err)
+		if n, _ := res.RowsAffected(); n == 1 {
+			resealed++
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("rekey: %w", err)
+		return 0, 0, fmt.Errorf("rekey: %w", err)
 	}
-	return len(old), nil
+	return resealed, len(batch), openErr
 }

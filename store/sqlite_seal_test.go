@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/respond/bulkjobs/store"
 )
 
@@ -105,84 +103,6 @@ func TestSealedSecretBoundToRow(t *testing.T) {
 				t.Errorf("OpenCredential() after tampering returned a non-empty secret")
 			}
 		})
-	}
-}
-
-// keyIDs returns the key_id of every credential row, by credential ID.
-func keyIDs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	rows, err := rawDB(t, path).Query(`SELECT id, key_id FROM credentials`)
-	if err != nil {
-		t.Fatalf("query key ids: %v", err)
-	}
-	defer rows.Close()
-	got := map[string]string{}
-	for rows.Next() {
-		var id, keyID string
-		if err := rows.Scan(&id, &keyID); err != nil {
-			t.Fatalf("scan key id: %v", err)
-		}
-		got[id] = keyID
-	}
-	return got
-}
-
-func TestKeyRotation(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "rotate.db")
-	oldB64, newB64 := newKey(t), newKey(t)
-	oldRing := newKeyring(t, oldB64)
-	s := openAt(t, path, oldRing)
-	u := createUser(t, s, "ana@example.com", store.RoleResponder)
-	oldCred := addToken(t, s, u.ID, "old", accountA, tokenA)
-	_ = s.Close()
-
-	ring := newKeyring(t, newB64+","+oldB64)
-	s = openAt(t, path, ring)
-	if _, secret, err := s.OpenCredential(ctx, u.ID, oldCred.ID); err != nil || secret.Token != tokenA {
-		t.Fatalf("OpenCredential(old row) with the new keyring error = %v", err)
-	}
-	newCred := addToken(t, s, u.ID, "new", accountB, "tok-new-333333333333333")
-	oldID, newID := oldRing.NewestKeyID(), ring.NewestKeyID()
-	want := map[string]string{oldCred.ID: oldID, newCred.ID: newID}
-	if diff := cmp.Diff(want, keyIDs(t, path)); diff != "" {
-		t.Errorf("key_id before Rekey mismatch (-want +got):\n%s", diff)
-	}
-
-	n, err := s.Rekey(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("Rekey() = %d, %v, want 1, nil", n, err)
-	}
-	want[oldCred.ID] = newID
-	if diff := cmp.Diff(want, keyIDs(t, path)); diff != "" {
-		t.Errorf("key_id after Rekey mismatch (-want +got):\n%s", diff)
-	}
-	if n, err := s.Rekey(ctx); err != nil || n != 0 {
-		t.Errorf("second Rekey() = %d, %v, want 0, nil", n, err)
-	}
-	_ = s.Close()
-
-	// With the old key dropped, every row still opens.
-	s = openAt(t, path, newKeyring(t, newB64))
-	for id, token := range map[string]string{oldCred.ID: tokenA, newCred.ID: "tok-new-333333333333333"} {
-		if _, secret, err := s.OpenCredential(ctx, u.ID, id); err != nil || secret.Token != token {
-			t.Errorf("OpenCredential(%s) with only the new key error = %v", id, err)
-		}
-	}
-}
-
-func TestRekeyStopsOnUnreadableRow(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "broken.db")
-	s := openAt(t, path, newKeyring(t, newKey(t)))
-	u := createUser(t, s, "ana@example.com", store.RoleResponder)
-	addToken(t, s, u.ID, "old", accountA, tokenA)
-	_ = s.Close()
-	// The old key is gone from the ring: the row cannot be re-sealed.
-	s = openAt(t, path, newKeyring(t, newKey(t)))
-	if _, err := s.Rekey(context.Background()); !errors.Is(err, store.ErrSecretUnreadable) {
-		t.Errorf("Rekey() error = %v, want ErrSecretUnreadable", err)
 	}
 }
 

@@ -2,10 +2,12 @@
 // credentials and the audit log.
 //
 // Handlers depend on the Store interface only. SQLite (OpenSQLite) is the
-// embedded default; a PostgreSQL implementation can be added beside it
-// without touching callers. Everything database-neutral (validation,
+// embedded default; PostgreSQL (OpenPostgres) serves several replicas that
+// share one database, with the same behaviour, which the suite in
+// store/storetest checks on both. Everything database-neutral (validation,
 // sealing, password hashing, the domain types) lives in files without a
-// database prefix; SQL lives in the sqlite*.go files and migrations/sqlite.
+// database prefix; SQL lives in the sqlite*.go and postgres*.go files and
+// in migrations/sqlite and migrations/postgres.
 //
 // The store never logs. Secrets leave it only as a Secret, whose every
 // formatting, logging and encoding path prints "[redacted]".

@@ -10,26 +10,45 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/store/storetest"
 )
 
-// newKey returns a fresh base64 key.
-func newKey(t *testing.T) string {
-	t.Helper()
-	k, err := store.GenerateKey()
-	if err != nil {
-		t.Fatalf("GenerateKey() error = %v", err)
-	}
-	return k
+// The suite's helpers under the names the SQLite-only tests use.
+const (
+	accountA = storetest.AccountA
+	accountB = storetest.AccountB
+	tokenA   = storetest.TokenA
+)
+
+func newKey(t *testing.T) string { return storetest.NewKey(t) }
+
+func newKeyring(t *testing.T, keys string) *store.Keyring { return storetest.Keyring(t, keys) }
+
+func testHasher(t *testing.T) *store.Hasher { return storetest.Hasher(t) }
+
+func createUser(t *testing.T, s store.Store, email string, role store.Role) store.User {
+	return storetest.CreateUser(t, s, email, role)
 }
 
-// newKeyring parses keys, newest first.
-func newKeyring(t *testing.T, keys string) *store.Keyring {
-	t.Helper()
-	k, err := store.ParseKeyring(keys)
-	if err != nil {
-		t.Fatalf("ParseKeyring() error = %v", err)
-	}
-	return k
+func addToken(t *testing.T, s store.Store, userID int64, label, account, token string) store.Credential {
+	return storetest.AddToken(t, s, userID, label, account, token)
+}
+
+// TestSQLiteSuite runs the shared store suite on SQLite, each test on a
+// new database file; each Opener call opens that file again, as another
+// process would.
+func TestSQLiteSuite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "suite.db")
+		return func(t *testing.T, keys *store.Keyring) (store.Store, error) {
+			s, err := store.OpenSQLite(context.Background(), path, keys)
+			if err == nil {
+				t.Cleanup(func() { _ = s.Close() })
+			}
+			return s, err
+		}
+	})
 }
 
 // openAt opens the store at path and closes it when the test ends.
@@ -61,30 +80,6 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-// testHasher hashes cheaply.
-func testHasher(t *testing.T) *store.Hasher {
-	t.Helper()
-	h, err := store.NewHasher(store.TestParams())
-	if err != nil {
-		t.Fatalf("NewHasher() error = %v", err)
-	}
-	return h
-}
-
-// createUser adds a user with a cheap hash of "correct horse battery".
-func createUser(t *testing.T, s store.Store, email string, role store.Role) store.User {
-	t.Helper()
-	hash, err := testHasher(t).Hash("correct horse battery")
-	if err != nil {
-		t.Fatalf("Hash() error = %v", err)
-	}
-	u, err := s.CreateUser(context.Background(), email, role, hash)
-	if err != nil {
-		t.Fatalf("CreateUser(%q) error = %v", email, err)
-	}
-	return u
 }
 
 func TestMigrationsIdempotent(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what an analyst may do. Each role includes the ones before it:
@@ -84,6 +85,10 @@ const maxEmailLen = 254
 // bare address (no display name). The store applies it to every email it is
 // given, so callers need not.
 func NormalizeEmail(email string) (string, error) {
+	if !utf8.ValidString(email) {
+		// strings.ToLower would quietly turn the bad bytes into U+FFFD.
+		return "", invalid(fmt.Sprintf("email %q is not a valid address", email))
+	}
 	e := strings.ToLower(strings.TrimSpace(email))
 	if e == "" {
 		return "", invalid("email is required")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/respond/bulkjobs/handlers"
+	"github.com/respond/bulkjobs/store"
 )
 
 // Config is the dashboard's configuration. LoadConfig reads it from the
@@ -135,8 +136,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("DASHBOARD_LOG_FORMAT: %q must be json or text", c.LogFormat))
 	}
-	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
-		errs = append(errs, fmt.Errorf("DASHBOARD_DATABASE_URL: %q is not supported; use sqlite:PATH", redactURL(c.DatabaseURL)))
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !store.IsPostgresURL(c.DatabaseURL) {
+		errs = append(errs, fmt.Errorf("DASHBOARD_DATABASE_URL: %q is not supported; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DBNAME",
+			redactURL(c.DatabaseURL)))
 	}
 	if c.SessionMax < c.SessionIdle {
 		errs = append(errs, errors.New("DASHBOARD_SESSION_MAX: must not be shorter than DASHBOARD_SESSION_IDLE"))
@@ -168,8 +170,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 // Secure reports whether the dashboard is served over TLS (cookies get Secure).
 func (c Config) Secure() bool { return c.PublicURL != nil && c.PublicURL.Scheme == "https" }
 
-// SQLitePath returns the file path of a sqlite: database URL.
-func (c Config) SQLitePath() string { return strings.TrimPrefix(c.DatabaseURL, "sqlite:") }
+// SQLitePath returns the file path of a sqlite: database URL, or "" for a
+// PostgreSQL one.
+func (c Config) SQLitePath() string {
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		return ""
+	}
+	return strings.TrimPrefix(c.DatabaseURL, "sqlite:")
+}
 
 // redactURL drops the userinfo of a database URL before it is shown.
 func redactURL(s string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -21,7 +22,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func(string) stri
 		{"addr", "DASHBOARD_ADDR", "listen address (host:port)"},
 		{"public-url", "DASHBOARD_PUBLIC_URL", "URL analysts use to reach the dashboard"},
 		{"api-base-url", "DASHBOARD_API_BASE_URL", "Cloudflare API base URL"},
-		{"database-url", "DASHBOARD_DATABASE_URL", "database URL (sqlite:PATH)"},
+		{"database-url", "DASHBOARD_DATABASE_URL", "database URL (sqlite:PATH or postgres://USER:PASSWORD@HOST/DBNAME)"},
 		{"data-dir", "DASHBOARD_DATA_DIR", "folder for the database and generated keys"},
 		{"log-format", "DASHBOARD_LOG_FORMAT", "json or text"},
 		{"metrics-addr", "DASHBOARD_METRICS_ADDR", "listen address of /metrics (host:port; off when empty); keep it private"},
@@ -44,10 +45,20 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
-// openStore opens the configured database with the credential keyring,
-// generating the key file on first start.
-func openStore(ctx context.Context, cfg web.Config, log *slog.Logger) (*store.SQLite, error) {
-	keys, created, err := web.KeyFile(cfg.EncryptionKey, cfg.DataDir, "encryption.keys", store.GenerateKey)
+// openStore opens the configured database (SQLite, or PostgreSQL for a
+// postgres:// URL) with the credential keyring, generating the key file on
+// first start.
+func openStore(ctx context.Context, cfg web.Config, log *slog.Logger) (store.Store, error) {
+	generate := store.GenerateKey
+	if store.IsPostgresURL(cfg.DatabaseURL) {
+		// Replicas share the database, so they must share the keys: one
+		// that made its own would seal credentials no other can open.
+		generate = func() (string, error) {
+			return "", errors.New("DASHBOARD_ENCRYPTION_KEYS: required with a PostgreSQL database, the same on every replica " +
+				"(a key file in the data folder is read, but none is generated)")
+		}
+	}
+	keys, created, err := web.KeyFile(cfg.EncryptionKey, cfg.DataDir, "encryption.keys", generate)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +69,25 @@ func openStore(ctx context.Context, cfg web.Config, log *slog.Logger) (*store.SQ
 	if err != nil {
 		return nil, errWithVar("DASHBOARD_ENCRYPTION_KEYS", err)
 	}
+	if store.IsPostgresURL(cfg.DatabaseURL) {
+		st, err := store.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+		if err != nil {
+			// The store's errors never hold the URL's password.
+			return nil, errWithVar("DASHBOARD_DATABASE_URL", err)
+		}
+		return st, nil
+	}
 	path := cfg.SQLitePath()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
 	}
-	return store.OpenSQLite(ctx, path, ring)
+	st, err := store.OpenSQLite(ctx, path, ring)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return st, nil
 }
 
 // errWithVar prefixes err with the variable it concerns.

@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -11,11 +11,22 @@ import (
 	"github.com/respond/bulkjobs/store"
 )
 
-func TestCreateUser(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
+func init() {
+	register(
+		test{"CreateUser", testCreateUser},
+		test{"CreateUserDuplicate", testCreateUserDuplicate},
+		test{"CreateUserInvalid", testCreateUserInvalid},
+		test{"UserByEmailAndVerify", testUserByEmailAndVerify},
+		test{"SessionVersionBumps", testSessionVersionBumps},
+		test{"UserNotFound", testUserNotFound},
+		test{"ListUsers", testListUsers},
+	)
+}
+
+func testCreateUser(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
 	ctx := context.Background()
-	got := createUser(t, s, "  Ana.Lyst@Example.COM ", store.RoleResponder)
+	got := CreateUser(t, s, "  Ana.Lyst@Example.COM ", store.RoleResponder)
 	want := store.User{ID: got.ID, Email: "ana.lyst@example.com", Role: store.RoleResponder, SessionVersion: 1}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(store.User{}, "CreatedAt", "UpdatedAt")); diff != "" {
 		t.Errorf("CreateUser() mismatch (-want +got):\n%s", diff)
@@ -32,11 +43,10 @@ func TestCreateUser(t *testing.T) {
 	}
 }
 
-func TestCreateUserDuplicate(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
-	createUser(t, s, "dup@example.com", store.RoleViewer)
-	hash, _ := testHasher(t).Hash("another long password")
+func testCreateUserDuplicate(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
+	CreateUser(t, s, "dup@example.com", store.RoleViewer)
+	hash, _ := Hasher(t).Hash("another long password")
 	for _, email := range []string{"dup@example.com", "DUP@Example.com", " dup@example.com "} {
 		_, err := s.CreateUser(context.Background(), email, store.RoleAdmin, hash)
 		if !errors.Is(err, store.ErrDuplicate) {
@@ -45,10 +55,9 @@ func TestCreateUserDuplicate(t *testing.T) {
 	}
 }
 
-func TestCreateUserInvalid(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
-	hash, _ := testHasher(t).Hash("a long enough password")
+func testCreateUserInvalid(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
+	hash, _ := Hasher(t).Hash("a long enough password")
 	tests := []struct {
 		name  string
 		email string
@@ -58,12 +67,13 @@ func TestCreateUserInvalid(t *testing.T) {
 		{name: "empty email", email: "", role: store.RoleViewer, hash: hash},
 		{name: "no at sign", email: "ana.example.com", role: store.RoleViewer, hash: hash},
 		{name: "display name", email: "Ana <ana@example.com>", role: store.RoleViewer, hash: hash},
+		{name: "not UTF-8", email: "an\xffa@example.com", role: store.RoleViewer, hash: hash},
+		{name: "NUL", email: "an\x00a@example.com", role: store.RoleViewer, hash: hash},
 		{name: "unknown role", email: "ana@example.com", role: "root", hash: hash},
 		{name: "empty hash", email: "ana@example.com", role: store.RoleViewer, hash: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			_, err := s.CreateUser(context.Background(), tt.email, tt.role, tt.hash)
 			if !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("CreateUser() error = %v, want ErrInvalid", err)
@@ -72,24 +82,22 @@ func TestCreateUserInvalid(t *testing.T) {
 	}
 }
 
-func TestUserByEmailAndVerify(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
-	want := createUser(t, s, "ana@example.com", store.RoleViewer)
-	h := testHasher(t)
+func testUserByEmailAndVerify(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
+	want := CreateUser(t, s, "ana@example.com", store.RoleViewer)
+	h := Hasher(t)
 	tests := []struct {
 		name   string
 		email  string
 		pw     string
 		wantOK bool
 	}{
-		{name: "right password", email: "ana@example.com", pw: "correct horse battery", wantOK: true},
-		{name: "other case email", email: "ANA@example.com", pw: "correct horse battery", wantOK: true},
-		{name: "wrong password", email: "ana@example.com", pw: "correct horse battery!", wantOK: false},
+		{name: "right password", email: "ana@example.com", pw: Password, wantOK: true},
+		{name: "other case email", email: "ANA@example.com", pw: Password, wantOK: true},
+		{name: "wrong password", email: "ana@example.com", pw: Password + "!", wantOK: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			got, hash, err := s.UserByEmail(context.Background(), tt.email)
 			if err != nil {
 				t.Fatalf("UserByEmail(%q) error = %v", tt.email, err)
@@ -105,11 +113,10 @@ func TestUserByEmailAndVerify(t *testing.T) {
 	}
 }
 
-func TestSessionVersionBumps(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
+func testSessionVersionBumps(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
 	ctx := context.Background()
-	newHash, _ := testHasher(t).Hash("a brand new password")
+	newHash, _ := Hasher(t).Hash("a brand new password")
 	tests := []struct {
 		name   string
 		change func(id int64) error
@@ -144,8 +151,7 @@ func TestSessionVersionBumps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			before := createUser(t, s, tt.name+"@example.com", store.RoleResponder)
+			before := CreateUser(t, s, tt.name+"@example.com", store.RoleResponder)
 			if err := tt.change(before.ID); err != nil {
 				t.Fatalf("%s() error = %v", tt.name, err)
 			}
@@ -166,11 +172,10 @@ func TestSessionVersionBumps(t *testing.T) {
 	}
 }
 
-func TestUserNotFound(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
+func testUserNotFound(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
 	ctx := context.Background()
-	hash, _ := testHasher(t).Hash("a long enough password")
+	hash, _ := Hasher(t).Hash("a long enough password")
 	const id = 4242
 	tests := []struct {
 		name string
@@ -179,6 +184,7 @@ func TestUserNotFound(t *testing.T) {
 		{name: "UserByID", call: func() error { _, err := s.UserByID(ctx, id); return err }},
 		{name: "UserByEmail", call: func() error { _, _, err := s.UserByEmail(ctx, "nobody@example.com"); return err }},
 		{name: "UserByEmail malformed", call: func() error { _, _, err := s.UserByEmail(ctx, "nobody"); return err }},
+		{name: "UserByEmail NUL", call: func() error { _, _, err := s.UserByEmail(ctx, "no\x00body@example.com"); return err }},
 		{name: "SetPassword", call: func() error { return s.SetPassword(ctx, id, hash) }},
 		{name: "SetRole", call: func() error { return s.SetRole(ctx, id, store.RoleViewer) }},
 		{name: "SetDisabled", call: func() error { return s.SetDisabled(ctx, id, true) }},
@@ -186,7 +192,6 @@ func TestUserNotFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			if err := tt.call(); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s() error = %v, want ErrNotFound", tt.name, err)
 			}
@@ -194,44 +199,22 @@ func TestUserNotFound(t *testing.T) {
 	}
 }
 
-func TestListUsers(t *testing.T) {
-	t.Parallel()
-	s, _ := setup(t)
-	c := createUser(t, s, "carol@example.com", store.RoleViewer)
-	a := createUser(t, s, "alice@example.com", store.RoleAdmin)
-	b := createUser(t, s, "bob@example.com", store.RoleResponder)
+// testListUsers also checks that emails sort in byte order on every
+// backend ("a-b" before "a_b" before "ab"), whatever the database's
+// collation says.
+func testListUsers(t *testing.T, fresh func(*testing.T) Opener) {
+	s := newStore(t, fresh)
+	c := CreateUser(t, s, "carol@example.com", store.RoleViewer)
+	a := CreateUser(t, s, "alice@example.com", store.RoleAdmin)
+	b := CreateUser(t, s, "bob@example.com", store.RoleResponder)
+	ab := CreateUser(t, s, "ab@example.com", store.RoleViewer)
+	aUnder := CreateUser(t, s, "a_b@example.com", store.RoleViewer)
+	aDash := CreateUser(t, s, "a-b@example.com", store.RoleViewer)
 	got, err := s.ListUsers(context.Background())
 	if err != nil {
 		t.Fatalf("ListUsers() error = %v", err)
 	}
-	if diff := cmp.Diff([]store.User{a, b, c}, got); diff != "" {
+	if diff := cmp.Diff([]store.User{aDash, aUnder, ab, a, b, c}, got); diff != "" {
 		t.Errorf("ListUsers() mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestRoles(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in         string
-		want       store.Role
-		wantErr    bool
-		wantCancel bool
-		wantAdmin  bool
-	}{
-		{in: "viewer", want: store.RoleViewer},
-		{in: " Responder ", want: store.RoleResponder, wantCancel: true},
-		{in: "ADMIN", want: store.RoleAdmin, wantCancel: true, wantAdmin: true},
-		{in: "root", wantErr: true},
-		{in: "", wantErr: true},
-	}
-	for _, tt := range tests {
-		got, err := store.ParseRole(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseRole(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-		if got.CanCancel() != tt.wantCancel || got.CanAdmin() != tt.wantAdmin {
-			t.Errorf("ParseRole(%q): CanCancel() = %v, CanAdmin() = %v, want %v, %v",
-				tt.in, got.CanCancel(), got.CanAdmin(), tt.wantCancel, tt.wantAdmin)
-		}
 	}
 }
