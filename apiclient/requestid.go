@@ -23,14 +23,16 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 
 // RequestID returns the request ID that calls under ctx send, "" when none.
 func RequestID(ctx context.Context) string {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok && validRequestID(id) {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok && ValidRequestID(id) {
 		return id
 	}
 	return ""
 }
 
-// validRequestID reports whether id may be sent as it is.
-func validRequestID(id string) bool {
+// ValidRequestID reports whether id may be used and sent as it is: 1 to 64
+// characters of [A-Za-z0-9._-], so it can reach neither a header line nor a
+// log line as anything but itself.
+func ValidRequestID(id string) bool {
 	if len(id) == 0 || len(id) > maxRequestIDLen {
 		return false
 	}

@@ -6,9 +6,6 @@ import (
 	"github.com/respond/bulkjobs/views"
 )
 
-// maxRequestIDLen bounds a client-supplied request ID.
-const maxRequestIDLen = 64
-
 // requestID gives every request an ID, sent back in X-Request-Id, logged
 // with the request, sent to Cloudflare with each of its calls
 // (apiclient.WithRequestID) and shown as the "reference" of every error
@@ -21,7 +18,7 @@ func requestID() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			id := req.Header.Get(echo.HeaderXRequestID)
-			if !validRequestID(id) {
+			if !apiclient.ValidRequestID(id) {
 				id = newRequestID()
 			}
 			req.Header.Set(echo.HeaderXRequestID, id) // the request logger reads it here
@@ -30,19 +27,4 @@ func requestID() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
-}
-
-// validRequestID reports whether id may be used as it is.
-func validRequestID(id string) bool {
-	if len(id) == 0 || len(id) > maxRequestIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
