@@ -21,7 +21,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 // doc parses HTML for goquery assertions.
-func doc(t *testing.T, body string) *goquery.Document {
+func doc(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {
