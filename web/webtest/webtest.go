@@ -57,6 +57,11 @@ type App struct {
 	// Transport is under Client: it counts what Client sends and holds the
 	// budget, the Retry-After blocks and the breaker.
 	Transport *guard.Transport
+	// Live is the Handler's refresher, on the fake clock: a poll whose
+	// snapshot is an interval old reads it; StepFeeds runs the feeds' own
+	// timers.
+	Live  *guard.Refresher
+	steps *feedSteps
 
 	tlsClient *http.Client
 	opts      Options
@@ -141,8 +146,10 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.steps = newFeedSteps()
+	a.Live = newRefresher(t, api, clock.Now, a.steps)
 	a.Handler = &handlers.Handler{
-		Store: st, API: api, Sessions: sm, Log: log, PublicURL: public,
+		Store: st, API: api, Live: a.Live, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now,
 	}
@@ -222,8 +229,10 @@ func (a *App) Replica(t testing.TB) *App {
 		t.Fatal(err)
 	}
 	h := a.Handler
+	r.steps = newFeedSteps()
+	r.Live = newRefresher(t, g, a.Clock.Now, r.steps)
 	r.Handler = &handlers.Handler{
-		Store: h.Store, API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
+		Store: h.Store, API: g, Live: r.Live, Sessions: sm, Log: h.Log, PublicURL: a.public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: a.Clock.Now}),
 		UpstreamTimeout: h.UpstreamTimeout, Now: a.Clock.Now,
 	}
