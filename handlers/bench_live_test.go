@@ -115,13 +115,17 @@ func BenchmarkLivePolls(b *testing.B) {
 		cc := countingClient(c, w)
 		poll(b, app, cc, page, path, trigger) // connect and warm up
 		w.read.Store(0)
+		status := 0
 		b.ReportAllocs()
 		for b.Loop() {
-			if resp, _ := poll(b, app, cc, page, path, trigger); resp.StatusCode != want && want != 0 {
+			resp, _ := poll(b, app, cc, page, path, trigger)
+			if status = resp.StatusCode; status != want && want != 0 {
 				b.Fatalf("GET %s: status %d, want %d", path, resp.StatusCode, want)
 			}
 		}
-		b.ReportMetric(float64(w.read.Load())/float64(b.N), "wire-B/op")
+		wire := float64(w.read.Load()) / float64(b.N)
+		b.ReportMetric(wire, "wire-B/op")
+		b.Logf("GET %s: status %d, %.0f bytes on the wire", path, status, wire)
 	}
 	b.Run("healthz", func(b *testing.B) { run(b, "/", "/healthz", "", http.StatusOK) })
 	b.Run("card-unchanged", func(b *testing.B) {
