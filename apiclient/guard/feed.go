@@ -170,12 +170,17 @@ func (r *Refresher) readMissing(ctx context.Context, f *feed, jobIDs []string) (
 	for _, j := range jobIDs {
 		r.mu.Lock()
 		_, have := f.snap.Entry(j)
+		_, watched := f.jobs[j]
+		full := !watched && len(f.jobs) >= maxWatchedJobs
 		m, missed := f.misses[j]
 		recent := missed && r.now().Sub(m.at) < r.interval
 		r.mu.Unlock()
 		switch {
 		case have:
 			continue
+		case full:
+			m.err, recent = errTooManyJobs, true
+			fallthrough
 		case recent:
 			if firstErr == nil {
 				firstErr = m.err

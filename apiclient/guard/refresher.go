@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -88,6 +89,14 @@ func (r *Refresher) Feeds() int {
 	return len(r.feeds)
 }
 
+// maxWatchedJobs bounds the jobs one feed watches beyond its page (job
+// pages, a list's live cards): each costs a read per interval while it runs
+// and is not on the page. Jobs asked for beyond it are not read.
+const maxWatchedJobs = 500
+
+// errTooManyJobs is readMissing's answer for a job beyond maxWatchedJobs.
+var errTooManyJobs = errors.New("guard: too many jobs watched on one account; reload the page")
+
 // feedID names a feed without keeping the secret.
 type feedID struct{ cred, account string }
 
@@ -151,7 +160,9 @@ func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, accoun
 	now := r.now()
 	f.lastWatch = now
 	for _, j := range jobIDs {
-		f.jobs[j] = now
+		if _, ok := f.jobs[j]; ok || len(f.jobs) < maxWatchedJobs {
+			f.jobs[j] = now
+		}
 	}
 	var wait chan struct{}
 	switch {

@@ -3,6 +3,7 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -215,5 +216,26 @@ func TestRefresherMarksTheGuardsOlderAnswer(t *testing.T) {
 	e, _ := s2.Entry("j1")
 	if !errors.Is(s2.Err, apiclient.ErrUnavailable) || !errors.Is(e.Err, apiclient.ErrUnavailable) || !s2.At.Equal(s1.At) || !s2.Listed {
 		t.Errorf("snapshot after the guard's older answer: err %v, entry err %v, at %v (first read %v)", s2.Err, e.Err, s2.At, s1.At)
+	}
+}
+
+// One feed watches a bounded number of jobs beyond its page: a poll naming
+// more gets no read for them.
+func TestRefresherBoundsTheJobsWatched(t *testing.T) {
+	api := runningPage()
+	r, st := newRefresher(t, api)
+	ctx := context.Background()
+	ids := make([]string, 501)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("beyond-%d", i)
+		api.extra[ids[i]] = apiclient.Job{ID: ids[i], Status: apiclient.StatusProcessing}
+	}
+	r.Watch(ctx, credA, "acct", ids[:500]...)
+	<-st.entered
+	if _, err := r.Watch(ctx, credA, "acct", ids[500]); err == nil || errors.Is(err, apiclient.ErrNotFound) {
+		t.Errorf("Watch of a 501st job: %v, want a refusal without a read", err)
+	}
+	if _, gets := api.counts(); gets[ids[500]] != 0 || len(gets) != 500 {
+		t.Errorf("single reads of %d jobs, the 501st read %d times; want 500 and none", len(gets), gets[ids[500]])
 	}
 }
