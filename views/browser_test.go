@@ -104,6 +104,13 @@ func (s *fakeJobServer) handler(t *testing.T) http.Handler {
 	})
 }
 
+// clickNow clicks the element that matches sel at the moment of the click:
+// the live card replaces itself every few seconds, so a node looked up
+// first and clicked later may be gone.
+func clickNow(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelector('` + sel + `').click()`)
+}
+
 func cancelledCard(c JobCard) JobCard {
 	c.Status, c.StatusLabel, c.StatusClass = "CANCELLED", "Cancelled", "cancelled"
 	c.Live, c.CanCancel = false, false
@@ -217,7 +224,7 @@ func TestBrowserJobPage(t *testing.T) {
 	}
 
 	// The dialog opens, focuses the safe button, and pauses polling.
-	do("open dialog", chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)))
+	do("open dialog", clickNow(`[data-testid="cancel-button"]`))
 	waitFor("dialog open", `document.querySelector('dialog[open]') !== null`)
 	if got := eval(`document.activeElement.getAttribute('data-testid') || ''`); got != "keep-running" {
 		t.Errorf("focus in dialog = %q, want keep-running", got)
@@ -248,7 +255,7 @@ func TestBrowserJobPage(t *testing.T) {
 	srv.failNext = true
 	srv.mu.Unlock()
 	do("cancel (fails)",
-		chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)),
+		clickNow(`[data-testid="cancel-button"]`),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),
 		chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),
 	)
@@ -260,7 +267,7 @@ func TestBrowserJobPage(t *testing.T) {
 
 	// The retry succeeds: the answer replaces the card, with no trigger.
 	do("cancel",
-		chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)),
+		clickNow(`[data-testid="cancel-button"]`),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] textarea[name="reason"]`)),
 		chromedp.SendKeys(chromedp.CSS(`dialog[open] textarea[name="reason"]`), "wrong search"),
 		chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),

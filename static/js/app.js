@@ -110,12 +110,13 @@
   }
 
   // openDialog loads the opener's dialog (data-dialog-url, the confirmation
-  // with the job's latest counts) into the page's one dialog host and shows
-  // it, and reports whether it will. Polls pause from the start: an answer
-  // on its way could replace the card while the dialog opens. When the
-  // dashboard cannot be reached the link's confirmation page opens instead;
-  // when it answers without a dialog (the job finished meanwhile) #flash
-  // says why.
+  // with the job's latest counts) into the page's one dialog host and
+  // reports whether it will show it. It is shown once htmx has processed it
+  // (htmx:load below): before that its form would post without htmx. Polls
+  // pause from the start: an answer on its way could replace the card while
+  // the dialog opens. When the dashboard cannot be reached the link's
+  // confirmation page opens instead; when it answers without a dialog (the
+  // job finished meanwhile) #flash says why.
   function openDialog(opener) {
     if (!canOpen(opener)) {
       return false;
@@ -128,13 +129,11 @@
     loading = opener;
     abortPolls();
     var host = document.getElementById('dialog-host');
+    host.textContent = ''; // only the answer may put a dialog here
     window.htmx.ajax('GET', opener.getAttribute('data-dialog-url'), { target: host, swap: 'innerHTML' }).then(function () {
-      loading = null;
       var dialog = document.getElementById(id);
-      if (dialog instanceof HTMLDialogElement && host.contains(dialog)) {
-        clearDialogError(dialog);
-        dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
-      } else {
+      if (loading === opener && !(dialog && host.contains(dialog))) {
+        loading = null; // no dialog came
         window.setTimeout(catchUp, 0);
       }
     }, function () {
@@ -143,6 +142,17 @@
     });
     return true;
   }
+
+  // A loaded dialog opens when htmx has processed it.
+  document.addEventListener('htmx:load', function (evt) {
+    var dialog = evt.target;
+    if (loading !== null && dialog instanceof HTMLDialogElement && !dialog.open &&
+        dialog.id === loading.getAttribute('data-open-dialog')) {
+      loading = null;
+      clearDialogError(dialog);
+      dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
+    }
+  });
 
   // Keyboard on an opener. The opener is a link, so that it works without
   // JavaScript, and a link acts on Enter's keydown. Opening the dialog there
