@@ -4,57 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/store"
 	"github.com/respond/bulkjobs/views"
 )
 
 // maxReasonLen bounds the optional cancel reason kept in the audit log.
 const maxReasonLen = 500
-
-// JobCard handles GET /accounts/:account_id/jobs/:job_id/card: the card
-// fragment a live card polls. A terminal job's card has no trigger, so the
-// polling ends with it.
-func (h *Handler) JobCard(c echo.Context) error {
-	accountID, jobID, err := validJob(c)
-	if err != nil {
-		return err
-	}
-	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, jobURL(accountID, jobID))
-	}
-	cred, err := h.credentialFor(c, accountID)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.upstreamCtx(c.Request().Context())
-	defer cancel()
-	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
-	if err != nil {
-		h.logUpstream(c, "get job card", err)
-		return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
-	}
-	card := h.card(c, accountID, job)
-	markStale(&card, h.staleOf(ctx))
-	return render(c, http.StatusOK, views.JobCardView(card))
-}
-
-// card maps a job for the current user. The card polls itself unless it
-// lives in the job list, which refreshes as one region.
-func (h *Handler) card(c echo.Context, accountID string, job *apiclient.Job) views.JobCard {
-	selfPoll := true
-	if cur, err := url.Parse(c.Request().Header.Get(HXCurrentURL)); err == nil && cur.Path == jobsURL(accountID) {
-		selfPoll = false
-	}
-	return jobCard(accountID, job, cardOptions{
-		canCancel: userOf(c).CanCancel(), selfPoll: selfPoll, csrf: sessionOf(c).CSRFToken(), now: h.now(),
-	})
-}
 
 // CancelJob handles POST /accounts/:account_id/jobs/:job_id/cancel. It checks
 // the role, the IDs and the user's credential, then runs the cancel (see
@@ -87,6 +46,12 @@ func (h *Handler) CancelJob(c echo.Context) error {
 	}
 	res := h.cancelOnce(c, cred, ev)
 	setRetryAfter(c, res.err)
+	var version uint64
+	if res.job != nil && res.current {
+		// Cloudflare's answer goes into the snapshot, so the next poll of
+		// any tab shows it instead of the read before the cancel.
+		version = h.feeds().Put(cred, accountID, res.job)
+	}
 	if !isFragment(c) {
 		msg := res.notice
 		if res.message != "" {
@@ -100,7 +65,8 @@ func (h *Handler) CancelJob(c echo.Context) error {
 		// works again) and say why in the flash region.
 		return echo.NewHTTPError(res.status, res.message)
 	}
-	card := h.card(c, accountID, res.job)
+	card := h.card(c, accountID, res.job, false)
+	card.CardURL = withShown(card.CardURL, version, "")
 	card.Error, card.Notice = res.message, res.notice
 	return render(c, res.status, views.JobCardView(card))
 }

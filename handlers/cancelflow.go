@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +34,7 @@ func (h *Handler) cancelLease() time.Duration { return 2 * CancelBudget(h.Upstre
 // cancelResult is what a cancel attempt came to.
 type cancelResult struct {
 	job     *apiclient.Job // the job to show, nil when none could be read
+	current bool           // job is Cloudflare's answer of now (not the last one known, for display)
 	status  int            // HTTP status of the answer
 	notice  string         // success sentence
 	message string         // failure sentence
@@ -118,33 +118,6 @@ func (h *Handler) finishCancel(ctx context.Context, id int64, res cancelResult) 
 	}
 }
 
-// knownJobs is the guard's memory of Cloudflare's answers.
-type knownJobs interface {
-	Known(cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, time.Time, bool)
-}
-
-// knownFinished answers a repeated cancel without calling Cloudflare when
-// Cloudflare's last answer for the job, of any age, showed it terminal: a
-// terminal state never changes, so that answer is the job's real state.
-// Anything else (running, or never read) goes to Cloudflare.
-func (h *Handler) knownFinished(cred apiclient.Credential, accountID, jobID string) (cancelResult, bool) {
-	k, ok := h.API.(knownJobs)
-	if !ok {
-		return cancelResult{}, false
-	}
-	job, at, ok := k.Known(cred, accountID, jobID)
-	if !ok || !job.Status.Terminal() {
-		return cancelResult{}, false
-	}
-	res := judge(job, "Cloudflare showed the job as "+string(job.Status)+" at "+at.UTC().Format(time.RFC3339)+"; nothing was sent")
-	if res.outcome == "ok" {
-		res.outcome = "already_cancelled"
-		res.notice = "Already cancelled: Cloudflare showed this job as Cancelled at " + at.UTC().Format("15:04:05") +
-			" UTC, so nothing more was sent. " + strings.TrimPrefix(res.notice, "Cancelled. ")
-	}
-	return res, true
-}
-
 // awaitCancel waits, within the budget, for another process's cancel of the
 // job (its audit row other) to record its outcome, then shows the job as
 // Cloudflare has it now. Nothing is sent but that one read.
@@ -164,6 +137,7 @@ func (h *Handler) awaitCancel(ctx context.Context, cred apiclient.Credential, ev
 	}
 	res := cancelResult{status: http.StatusOK, by: other.UserEmail, auditID: other.ID, outcome: other.Outcome}
 	res.job, _ = h.readBack(ctx, cred, ev.AccountID, ev.JobID)
+	res.current = res.job != nil
 	switch {
 	case other.Outcome == store.CancelPending:
 		res.status = http.StatusConflict
@@ -240,10 +214,10 @@ func (h *Handler) cancelUpstream(ctx, readCtx context.Context, cred apiclient.Cr
 		}
 		return judged
 	case ambiguous:
-		res.job = fresh
+		res.job, res.current = fresh, true
 		res.message = "Cloudflare did not confirm the cancel; the job is still " + statusLabel(fresh.Status) + ". Try again."
 	default:
-		res.job = fresh
+		res.job, res.current = fresh, true
 	}
 	return res
 }
@@ -257,24 +231,20 @@ func (h *Handler) lastKnown(ctx context.Context, cred apiclient.Credential, acco
 	if job, err := h.API.GetJob(rctx, cred, accountID, jobID); err == nil {
 		return job
 	}
-	if k, ok := h.API.(knownJobs); ok {
-		if job, _, ok := k.Known(cred, accountID, jobID); ok {
-			return job
-		}
-	}
-	return nil
+	job, _, _ := h.known(cred, accountID, jobID)
+	return job
 }
 
 // judge turns the job as Cloudflare shows it after a cancel into a result.
 func judge(job *apiclient.Job, detail string) cancelResult {
 	switch {
 	case job.Status == apiclient.StatusCancelled:
-		return cancelResult{job: job, status: http.StatusOK, outcome: "ok", detail: detail, notice: cancelledNotice(job)}
+		return cancelResult{job: job, current: true, status: http.StatusOK, outcome: "ok", detail: detail, notice: cancelledNotice(job)}
 	case job.Status.Terminal():
-		return cancelResult{job: job, status: http.StatusConflict, outcome: "already_finished", detail: detail,
+		return cancelResult{job: job, current: true, status: http.StatusConflict, outcome: "already_finished", detail: detail,
 			message: "Nothing was cancelled: the job had already finished as " + statusLabel(job.Status) + " before the cancel arrived."}
 	}
-	return cancelResult{job: job, status: http.StatusAccepted, outcome: "not_confirmed", detail: detail,
+	return cancelResult{job: job, current: true, status: http.StatusAccepted, outcome: "not_confirmed", detail: detail,
 		message: "Cloudflare accepted the cancel, but the job is still " + statusLabel(job.Status) +
 			". It is not stopped until it reads Cancelled: the card keeps watching it; press Cancel again if it does not stop."}
 }

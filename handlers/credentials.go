@@ -134,9 +134,15 @@ func (h *Handler) testCredential(c echo.Context, id string) string {
 // second click is told the credential is already deleted.
 func (h *Handler) DeleteCredential(c echo.Context) error {
 	u := userOf(c)
+	// The secret is read first: it names the credential's live feeds, which
+	// stop with it (a colleague holding the same token starts a new one).
+	_, secret, openErr := h.Store.OpenCredential(c.Request().Context(), u.ID, c.Param("id"))
 	cr, err := h.Store.DeleteCredential(c.Request().Context(), u.ID, c.Param("id"))
 	if err != nil {
 		return h.missingCredential(c, cr, err)
+	}
+	if openErr == nil {
+		h.feeds().Forget(apiclient.Credential{APIToken: secret.Token, Email: secret.Email, APIKey: secret.Key})
 	}
 	h.audit(c, store.AuditEvent{Action: store.ActionCredentialDelete, AccountID: cr.AccountID, Outcome: "ok", Detail: "label: " + cr.Label})
 	sessionOf(c).setFlash("Deleted “" + cr.Label + "”.")

@@ -27,11 +27,23 @@ type JobsAPI interface {
 	ListJobMessages(ctx context.Context, cred apiclient.Credential, accountID, jobID string, opts apiclient.ListJobMessagesOptions) ([]apiclient.Message, apiclient.ResultInfo, error)
 }
 
+// Feeds is the part of guard.Refresher the handlers use: one live snapshot
+// per credential and account, read once per interval whatever the tabs.
+type Feeds interface {
+	Watch(ctx context.Context, cred apiclient.Credential, account string, jobIDs ...string) (*guard.Snapshot, error)
+	Put(cred apiclient.Credential, account string, job *apiclient.Job) uint64
+	Forget(cred apiclient.Credential)
+}
+
 // Handler carries the dependencies of every handler. main builds it
 // explicitly; there are no globals.
 type Handler struct {
-	Store     store.Store
-	API       JobsAPI
+	Store store.Store
+	API   JobsAPI
+	// Live answers every list poll, card poll and job page from one
+	// snapshot per credential and account (a guard.Refresher reading
+	// through API). Nil: one with the defaults is made on first use.
+	Live      Feeds
 	Sessions  *SessionManager
 	Logins    loginlimit.Limiter
 	Log       *slog.Logger
@@ -50,6 +62,19 @@ type Handler struct {
 	draining  atomic.Bool        // set by Drain
 	slotsOnce sync.Once
 	slots     chan struct{} // password-hashing slots, see hashSlot
+	liveOnce  sync.Once
+	live      Feeds
+}
+
+// feeds returns Live, or the refresher made for a Handler built without one.
+func (h *Handler) feeds() Feeds {
+	if h.Live != nil {
+		return h.Live
+	}
+	h.liveOnce.Do(func() {
+		h.live = guard.NewRefresher(h.API, guard.RefresherOptions{Now: h.Now, Timeout: h.upstreamTimeout()})
+	})
+	return h.live
 }
 
 // hashSlots returns the semaphore of concurrent password checks: one per core.

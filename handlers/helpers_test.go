@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/respond/bulkjobs/web/webtest"
 )
 
 // readAll reads and closes a response body.
-func readAll(t *testing.T, resp *http.Response) string {
+func readAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -21,11 +22,25 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 // doc parses HTML for goquery assertions.
-func doc(t *testing.T, body string) *goquery.Document {
+func doc(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// htmxGet requests path as htmx does from the page at page: HX-Request and
+// HX-Current-URL (webtest's Get names the fragment itself as the page).
+func htmxGet(t testing.TB, app *webtest.App, c *http.Client, page, path string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, app.URL+path, nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Current-URL", app.URL+page)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readAll(t, resp)
 }

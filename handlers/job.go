@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/respond/bulkjobs/apiclient"
-	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/views"
 )
 
@@ -19,11 +18,12 @@ import (
 const messagesPerPage = 50
 
 // ShowJob handles GET /accounts/:account_id/jobs/:job_id: the job in full.
-// The job read and the messages read share one time budget. When Cloudflare
-// cannot be asked (an outage, a rate limit, a paused read) the page still
-// offers Cancel: with the last known card, marked, or with nothing known,
-// the job's IDs, why and Retry, answered 503 because the job's state was not
-// delivered.
+// The job comes from the account's snapshot (read once when the snapshot
+// lacks it); the messages are one guarded read. Both share one time budget.
+// When Cloudflare cannot be asked (an outage, a rate limit, a paused read)
+// the page still offers Cancel: with the last known card, marked, or with
+// nothing known, the job's IDs, why and Retry, answered 503 because the
+// job's state was not delivered.
 func (h *Handler) ShowJob(c echo.Context) error {
 	accountID, jobID, err := validJob(c)
 	if err != nil {
@@ -41,14 +41,14 @@ func (h *Handler) ShowJob(c echo.Context) error {
 	}
 	ctx, cancel := h.upstreamCtx(c.Request().Context())
 	defer cancel()
-	job, err := h.API.GetJob(ctx, cred, accountID, jobID)
+	e, err := h.watchJob(ctx, cred, accountID, jobID)
 	if err != nil {
 		h.logUpstream(c, "get job", err)
 		if !unreadable(err) {
 			return echo.NewHTTPError(upstreamStatus(c, err), explain(err))
 		}
 	}
-	opts := cardOptions{canCancel: userOf(c).CanCancel(), selfPoll: true, csrf: sessionOf(c).CSRFToken(), now: h.now()}
+	opts := cardOptions{canCancel: userOf(c).CanCancel(), selfPoll: true, confirm: true, csrf: sessionOf(c).CSRFToken(), now: h.now()}
 	status := http.StatusOK
 	data := views.JobPageData{ListURL: jobsURL(accountID)}
 	if err != nil {
@@ -56,12 +56,12 @@ func (h *Handler) ShowJob(c echo.Context) error {
 		status = http.StatusServiceUnavailable
 		data.Card = unknownCard(accountID, jobID, h.whyUnread(err), opts)
 	} else {
-		data.Card = jobCard(accountID, job, opts)
-		markStale(&data.Card, h.staleOf(ctx))
-		data.Fields = jobFields(job, h.now())
-		data.SearchParams = searchFields(job.SearchParams)
-		// Its own stale marker, on the same deadline.
-		data.Messages = h.messageList(guard.WithStaleMarker(ctx), c, cred, accountID, jobID, mq)
+		data.Card = jobCard(accountID, e.Job, opts)
+		markStale(&data.Card, h.entryStale(e))
+		data.Card.CardURL = withShown(data.Card.CardURL, e.Version, staleKey(data.Card.Stale))
+		data.Fields = jobFields(e.Job, h.now())
+		data.SearchParams = searchFields(e.Job.SearchParams)
+		data.Messages = h.messageList(ctx, c, cred, accountID, jobID, mq)
 	}
 	data.Page = h.page(c, "Job "+data.Card.ShortID, "jobs")
 	data.ShareURL = h.PublicURL.String() + data.Card.URL

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,7 +77,9 @@ func (q listQuery) url(accountID string, page int) string {
 }
 
 // ListJobs handles GET /accounts/:account_id/jobs. htmx requests (filters,
-// paging, the list's own refresh) get the list region alone.
+// paging, a poll that found the page's jobs changed) get the list region
+// alone; the list's poller (v=… in the query, see pollJobList) gets what
+// changed.
 func (h *Handler) ListJobs(c echo.Context) error {
 	accountID, err := validAccount(c)
 	if err != nil {
@@ -88,11 +89,24 @@ func (h *Handler) ListJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var p listPoll
+	if isFragment(c) {
+		if p, err = parseListPoll(c); err != nil {
+			return err
+		}
+	}
 	cred, err := h.credentialFor(c, accountID)
 	if errors.Is(err, errNoCredential) {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	switch {
+	case p.set:
+		return h.pollJobList(c, cred, accountID, q, p)
+	case isFragment(c) && c.Request().Header.Get(HXTrigger) == listPollerID:
+		// The poller of a list that could not be read: the whole region.
+		return h.relist(c, cred, accountID, q)
 	}
 	status, list := h.jobList(c, cred, accountID, q)
 	if isPoll(c) && list.Error != "" {
@@ -118,61 +132,4 @@ func (h *Handler) ListJobs(c echo.Context) error {
 		List: list,
 	}
 	return render(c, status, views.JobsPage(data))
-}
-
-// jobList fetches one page of jobs and maps it to the list region, with the
-// HTTP status to answer with.
-func (h *Handler) jobList(c echo.Context, cred apiclient.Credential, accountID string, q listQuery) (int, views.JobList) {
-	ctx, cancel := h.upstreamCtx(c.Request().Context())
-	defer cancel()
-	jobs, info, err := h.API.ListJobs(ctx, cred, accountID, apiclient.ListJobsOptions{
-		Page: q.page, PerPage: q.perPage, Status: q.status, ActionType: q.action,
-	})
-	list := views.JobList{Page: q.page}
-	if q.page > 1 {
-		list.PrevURL = q.url(accountID, q.page-1)
-	}
-	if err != nil {
-		h.logUpstream(c, "list jobs", err)
-		list.Error = explain(err)
-		list.RefreshURL = q.url(accountID, q.page) // keep trying: the outage may pass
-		return upstreamStatus(c, err), list
-	}
-	u := userOf(c)
-	opts := cardOptions{canCancel: u.CanCancel(), csrf: sessionOf(c).CSRFToken(), now: h.now()}
-	live := false
-	for i := range jobs {
-		card := jobCard(accountID, &jobs[i], opts)
-		live = live || card.Live
-		list.Cards = append(list.Cards, card)
-	}
-	list.Capped = cappedNotice(info.Returned, len(jobs), "jobs")
-	if info.MayHaveMore() {
-		list.NextURL = q.url(accountID, q.page+1)
-	}
-	if list.Stale = h.staleOf(ctx); list.Stale != nil {
-		for i := range list.Cards {
-			list.Cards[i].Confirm.AsOf = staleCounts(list.Stale)
-		}
-	}
-	if live {
-		list.RefreshURL = q.url(accountID, q.page)
-	}
-	if len(jobs) == 0 {
-		list.Empty = "No bulk jobs match these filters."
-		if q.page > 1 {
-			list.Empty = "No more jobs: this page is past the end of the list."
-		}
-	}
-	return http.StatusOK, list
-}
-
-// cappedNotice says so when Cloudflare ignored the page size: the client
-// keeps the first page's worth of the rows it returned.
-func cappedNotice(returned, shown int, noun string) string {
-	if returned <= shown {
-		return ""
-	}
-	return fmt.Sprintf("Cloudflare returned %s %s for a page of %d; showing the first %d.",
-		formatCount(int64(returned)), noun, shown, shown)
 }

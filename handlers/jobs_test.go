@@ -66,10 +66,10 @@ func TestJobListMatchesSimulator(t *testing.T) {
 		if n := d.Find(`[data-testid="cancel-button"]`).Length(); n != 0 {
 			t.Errorf("viewer sees %d cancel buttons", n)
 		}
-		// The list polls as one region while jobs run; the cards inside do not.
-		region := d.Find(`#job-list`)
-		if trig, _ := region.Attr("hx-trigger"); !strings.Contains(trig, "every") {
-			t.Errorf("list region hx-trigger = %q, want polling while jobs run", trig)
+		// The list polls with one poller while jobs run; the cards inside do not.
+		poller := d.Find(`#job-list > #job-list-poll`)
+		if trig, _ := poller.Attr("hx-trigger"); !strings.Contains(trig, "every") {
+			t.Errorf("list poller hx-trigger = %q, want polling while jobs run", trig)
 		}
 		if n := cards.Filter(`[hx-trigger]`).Length(); n != 0 {
 			t.Errorf("%d cards poll on their own inside the list", n)
@@ -116,8 +116,8 @@ func TestJobListFilters(t *testing.T) {
 	})
 	// Terminal-only views do not poll.
 	_, body = app.Get(t, c, jobsPath("?status=COMPLETED"), true)
-	if trig, _ := doc(t, body).Find("#job-list").Attr("hx-trigger"); trig != "" {
-		t.Errorf("a list of finished jobs polls: hx-trigger %q", trig)
+	if n := doc(t, body).Find(`[hx-trigger]`).Length(); n != 0 {
+		t.Errorf("a list of finished jobs polls: %d elements with a trigger", n)
 	}
 	// Bad filter values are a clear 400, never a different view.
 	for _, q := range []string{"?status=RUNNING", "?action_type=DELETE", "?per_page=7", "?page=0", "?page=x"} {
@@ -268,7 +268,7 @@ func TestUpstreamErrorsBecomeSentences(t *testing.T) {
 		{"blocked", nil, jobsPath(""), http.StatusServiceUnavailable, "cancels included"},
 		// A job page that cannot read its job still offers Cancel (see
 		// outage_test.go): 503, the job's state was not delivered.
-		{"malformed", &cfsim.Fault{Endpoint: "get", Kind: cfsim.FaultMalformed, Count: 3}, jobsPath("/" + processingJob),
+		{"malformed", &cfsim.Fault{Kind: cfsim.FaultMalformed, Count: 3}, jobsPath("/" + processingJob),
 			http.StatusServiceUnavailable, "could not read"},
 		{"not found", nil, jobsPath("/00000000-0000-4000-8000-000000000000"),
 			http.StatusNotFound, "no such bulk job"},

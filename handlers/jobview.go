@@ -14,11 +14,15 @@ import (
 func jobsURL(accountID string) string        { return "/accounts/" + accountID + "/jobs" }
 func jobURL(accountID, jobID string) string  { return jobsURL(accountID) + "/" + jobID }
 func cardURL(accountID, jobID string) string { return jobURL(accountID, jobID) + "/card" }
+func dialogURL(accountID, jobID string) string {
+	return jobURL(accountID, jobID) + "/cancel-dialog"
+}
 
 // cardOptions are what a card needs besides the job.
 type cardOptions struct {
 	canCancel bool // the user's role may cancel
 	selfPoll  bool // the card polls itself (job page)
+	confirm   bool // with the cancel confirmation's text (the dialog, the no-JS panel)
 	csrf      string
 	now       time.Time
 }
@@ -33,6 +37,7 @@ func jobCard(accountID string, j *apiclient.Job, o cardOptions) views.JobCard {
 		CardURL:     cardURL(accountID, j.ID),
 		CancelURL:   jobURL(accountID, j.ID) + "/cancel",
 		ConfirmURL:  jobURL(accountID, j.ID) + "?confirm=cancel",
+		DialogURL:   dialogURL(accountID, j.ID),
 		SelfPoll:    o.selfPoll,
 		Status:      string(j.Status),
 		StatusLabel: statusLabel(j.Status),
@@ -83,7 +88,9 @@ func jobCard(accountID string, j *apiclient.Job, o cardOptions) views.JobCard {
 	} else {
 		c.ProgressLabel = "No messages"
 	}
-	c.Confirm = cancelConfirm(j, c)
+	if o.confirm {
+		c.Confirm = cancelConfirm(j, c)
+	}
 	return c
 }
 

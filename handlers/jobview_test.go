@@ -44,7 +44,7 @@ func TestJobCardProgressAndConsequence(t *testing.T) {
 	for _, tt := range tests {
 		j := base
 		tt.edit(&j)
-		c := jobCard("023e105f4ecef8ad9ca31a8372d0c353", &j, cardOptions{canCancel: true, now: now})
+		c := jobCard("023e105f4ecef8ad9ca31a8372d0c353", &j, cardOptions{canCancel: true, confirm: true, now: now})
 		if c.ProgressPct != tt.wantPct || c.ProgressLabel != tt.wantLabel {
 			t.Errorf("%s: progress %d%% %q, want %d%% %q", tt.name, c.ProgressPct, c.ProgressLabel, tt.wantPct, tt.wantLabel)
 		}

@@ -34,7 +34,11 @@ func unreadable(err error) bool {
 }
 
 // whyUnread says in one sentence why no fresh answer could be had.
-func (h *Handler) whyUnread(err error) string {
+func (h *Handler) whyUnread(err error) string { return h.whyUnreadAt(err, h.now()) }
+
+// whyUnreadAt is whyUnread for a read made at tried: a rate limit's wait
+// counts from then.
+func (h *Handler) whyUnreadAt(err error, tried time.Time) string {
 	var apiErr *apiclient.APIError
 	isAPI := errors.As(err, &apiErr)
 	switch {
@@ -44,7 +48,7 @@ func (h *Handler) whyUnread(err error) string {
 		return "Cloudflare did not answer within " + apiclient.HumanDuration(h.upstreamTimeout()) + ", this page's time budget."
 	case errors.Is(err, apiclient.ErrRateLimited):
 		if isAPI && apiErr.RetryAfter > 0 {
-			return "Cloudflare rate-limits this credential until " + clockUTC(h.now().Add(apiErr.RetryAfter)) + "."
+			return "Cloudflare rate-limits this credential until " + clockUTC(tried.Add(apiErr.RetryAfter)) + "."
 		}
 		return "Cloudflare rate-limits this credential for a few minutes."
 	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen):
@@ -97,6 +101,7 @@ func unknownCard(accountID, jobID, why string, o cardOptions) views.JobCard {
 	return views.JobCard{
 		ID: jobID, ShortID: jobID[:8], AccountID: accountID,
 		URL: url, CardURL: cardURL(accountID, jobID), CancelURL: url + "/cancel", ConfirmURL: url + "?confirm=cancel",
+		DialogURL:   dialogURL(accountID, jobID),
 		StatusLabel: "Unknown", StatusClass: "unknown", Unknown: why,
 		CanCancel: o.canCancel, CSRFToken: maskCSRF(o.csrf),
 		Confirm: views.CancelConfirm{

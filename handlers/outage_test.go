@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/cfsim"
+	"github.com/respond/bulkjobs/apiclient/guard"
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/web/webtest"
 )
@@ -20,8 +21,9 @@ const otherRunningJob = "393e0585-506f-4823-9de8-52eb2a0cda47" // PROCESSING in 
 
 // assertCancelOffered checks a job page that could not read its job: the
 // job's IDs, a reason containing why, Retry, and Cancel with its dialog and
-// form (CSRF token included), so a responder can stop the job anyway.
-func assertCancelOffered(t *testing.T, app *webtest.App, jobID string, resp *http.Response, body, why string) *goquery.Selection {
+// form (CSRF token included), so a responder can stop the job anyway. The
+// dialog is the fragment "Cancel job…" loads.
+func assertCancelOffered(t *testing.T, app *webtest.App, c *http.Client, jobID string, resp *http.Response, body, why string) *goquery.Selection {
 	t.Helper()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("status %d, want 503 (the job's state was not delivered)", resp.StatusCode)
@@ -43,14 +45,23 @@ func assertCancelOffered(t *testing.T, app *webtest.App, jobID string, resp *htt
 	if got := card.Find(`[data-testid="cancel-button"]`).AttrOr("href", ""); got != jobsPath("/"+jobID+"?confirm=cancel") {
 		t.Errorf("cancel link = %q, want the no-JS confirmation", got)
 	}
-	form := card.Find(`[data-testid="cancel-dialog"] form`)
+	dialogURL := card.Find(`[data-testid="cancel-button"]`).AttrOr("data-dialog-url", "")
+	if dialogURL != jobsPath("/"+jobID+"/cancel-dialog") {
+		t.Errorf("cancel dialog URL = %q", dialogURL)
+	}
+	resp, frag := htmxGet(t, app, c, jobsPath("/"+jobID), dialogURL)
+	dialog := doc(t, frag).Find(`dialog#cancel-` + jobID + `[data-testid="cancel-dialog"]`)
+	if resp.StatusCode != http.StatusOK || dialog.Length() != 1 {
+		t.Fatalf("cancel dialog: status %d\n%s", resp.StatusCode, frag)
+	}
+	form := dialog.Find(`form`)
 	if got := form.AttrOr("action", ""); got != jobsPath("/"+jobID+"/cancel") {
 		t.Errorf("cancel form action = %q", got)
 	}
 	if form.Find(`input[name="csrf"]`).AttrOr("value", "") == "" {
 		t.Error("cancel form has no CSRF token")
 	}
-	if got := card.Find(`[data-testid="cancel-kept"]`).Text(); !strings.Contains(got, "The number is unknown") {
+	if got := dialog.Find(`[data-testid="cancel-kept"]`).Text(); !strings.Contains(got, "The number is unknown") {
 		t.Errorf("the confirmation does not say the counts are unknown: %q", got)
 	}
 	return card
@@ -68,7 +79,7 @@ func TestFreshJobPageDuringOutageOffersCancel(t *testing.T) {
 	}
 	page := jobsPath("/" + processingJob)
 	resp, body := app.Get(t, c, page, false)
-	assertCancelOffered(t, app, processingJob, resp, body, "Cloudflare is unavailable right now: it answered 503 Service Unavailable.")
+	assertCancelOffered(t, app, c, processingJob, resp, body, "Cloudflare is unavailable right now: it answered 503 Service Unavailable.")
 	if n := app.UpstreamCalls(http.MethodGet, "/bulk/"+processingJob); n > 3 {
 		t.Errorf("one page made %d job reads upstream, want one read and at most its two retries", n)
 	}
@@ -96,21 +107,21 @@ func TestFreshJobPageDuringOutageOffersCancel(t *testing.T) {
 
 // After a 429, reads of the credential pause: another job's fresh page
 // makes no upstream call and still offers Cancel; a 429 on the page's own
-// read says until when.
+// read (its account's first read, of the list) says until when.
 func TestJobPageAfterRateLimitOffersCancel(t *testing.T) {
 	t.Parallel()
 	app := webtest.New(t, webtest.Options{})
 	c := app.Login(t, webtest.Responder)
-	app.Sim.InjectFault(cfsim.Fault{Endpoint: cfsim.EndpointGet, Kind: cfsim.FaultRateLimit, RetryAfter: 4 * time.Minute, Count: 1})
+	app.Sim.InjectFault(cfsim.Fault{Endpoint: cfsim.EndpointList, Kind: cfsim.FaultRateLimit, RetryAfter: 4 * time.Minute, Count: 1})
 	resp, body := app.Get(t, c, jobsPath("/"+processingJob), false)
-	assertCancelOffered(t, app, processingJob, resp, body, "Cloudflare rate-limits this credential until 09:04:00 UTC.")
+	assertCancelOffered(t, app, c, processingJob, resp, body, "Cloudflare rate-limits this credential until 09:04:00 UTC.")
 	if got := resp.Header.Get("Retry-After"); got != "240" {
 		t.Errorf("Retry-After = %q, want 240", got)
 	}
 
 	before := len(app.Sim.Requests())
 	resp, body = app.Get(t, c, jobsPath("/"+otherRunningJob), false)
-	assertCancelOffered(t, app, otherRunningJob, resp, body, "Cloudflare rate-limits this credential until 09:04:00 UTC.")
+	assertCancelOffered(t, app, c, otherRunningJob, resp, body, "Cloudflare rate-limits this credential until 09:04:00 UTC.")
 	if n := len(app.Sim.Requests()) - before; n != 0 {
 		t.Errorf("another job's page made %d upstream calls during Retry-After", n)
 	}
@@ -131,15 +142,17 @@ func TestJobPageTimeoutAnswersWithinBudget(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the page took %s with a budget of 300ms", d)
 	}
-	assertCancelOffered(t, app, processingJob, resp, body, "Cloudflare did not answer within 1 second, this page's time budget.")
+	assertCancelOffered(t, app, c, processingJob, resp, body, "Cloudflare did not answer within 1 second, this page's time budget.")
 	if n := app.UpstreamCalls(http.MethodGet, "/messages"); n != 0 {
 		t.Errorf("the messages were asked for %d times after the budget was spent", n)
 	}
 }
 
-// deadlines records the deadline of each upstream read.
+// deadlines records the deadline of the job page's snapshot wait and of
+// its messages read.
 type deadlines struct {
 	handlers.JobsAPI
+	handlers.Feeds
 	mu  sync.Mutex
 	got map[string]time.Time
 }
@@ -151,9 +164,9 @@ func (d *deadlines) note(what string, ctx context.Context) {
 	d.got[what] = dl
 }
 
-func (d *deadlines) GetJob(ctx context.Context, cred apiclient.Credential, accountID, jobID string) (*apiclient.Job, error) {
+func (d *deadlines) Watch(ctx context.Context, cred apiclient.Credential, accountID string, jobIDs ...string) (*guard.Snapshot, error) {
 	d.note("job", ctx)
-	return d.JobsAPI.GetJob(ctx, cred, accountID, jobID)
+	return d.Feeds.Watch(ctx, cred, accountID, jobIDs...)
 }
 
 func (d *deadlines) ListJobMessages(ctx context.Context, cred apiclient.Credential, accountID, jobID string, opts apiclient.ListJobMessagesOptions) ([]apiclient.Message, apiclient.ResultInfo, error) {
@@ -161,14 +174,14 @@ func (d *deadlines) ListJobMessages(ctx context.Context, cred apiclient.Credenti
 	return d.JobsAPI.ListJobMessages(ctx, cred, accountID, jobID, opts)
 }
 
-// The job page has one time budget: the job read and the messages read
-// share one deadline (they had one each, so a page could take twice the
-// budget).
+// The job page has one time budget: the job (from the account's snapshot,
+// which the page may wait for) and the messages read share one deadline
+// (they had one each, so a page could take twice the budget).
 func TestJobPageHasOneBudget(t *testing.T) {
 	t.Parallel()
 	app := webtest.New(t, webtest.Options{})
-	rec := &deadlines{JobsAPI: app.Handler.API, got: map[string]time.Time{}}
-	app.Handler.API = rec
+	rec := &deadlines{JobsAPI: app.Handler.API, Feeds: app.Handler.Live, got: map[string]time.Time{}}
+	app.Handler.API, app.Handler.Live = rec, rec
 	c := app.Login(t, webtest.Viewer)
 	if resp, _ := app.Get(t, c, jobsPath("/"+processingJob), false); resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -192,7 +205,8 @@ func TestStaleAnswersAreMarkedAsOf(t *testing.T) {
 	app.Get(t, c, page, false)
 	app.Get(t, c, jobsPath(""), false) // 09:00:00: both answers cached
 	app.Clock.Advance(30 * time.Second)
-	app.Sim.InjectFault(cfsim.Fault{Endpoint: cfsim.EndpointGet, Kind: cfsim.FaultRateLimit, RetryAfter: 2 * time.Minute, Count: 1})
+	// The page's read, its account's first page, is the one rate-limited.
+	app.Sim.InjectFault(cfsim.Fault{Endpoint: cfsim.EndpointList, Kind: cfsim.FaultRateLimit, RetryAfter: 2 * time.Minute, Count: 1})
 	resp, body := app.Get(t, c, page, false)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("stale job page: status %d", resp.StatusCode)
@@ -206,7 +220,8 @@ func TestStaleAnswersAreMarkedAsOf(t *testing.T) {
 	if card.Find(`[data-testid="cancel-button"]`).Length() != 1 {
 		t.Error("the stale card has no Cancel")
 	}
-	if got := card.Find(`[data-testid="cancel-as-of"]`).Text(); !strings.Contains(got, "as of 09:00:00 UTC") {
+	_, frag := htmxGet(t, app, c, page, page+"/cancel-dialog")
+	if got := doc(t, frag).Find(`[data-testid="cancel-as-of"]`).Text(); !strings.Contains(got, "as of 09:00:00 UTC") {
 		t.Errorf("the confirmation does not say its counts are old: %q", got)
 	}
 	cardMarker, _ := goquery.OuterHtml(card.Find(`[data-testid="stale"]`))

@@ -42,7 +42,7 @@ func (s *fakeJobServer) handler(t *testing.T) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 	card := func() JobCard {
 		c := processingCard()
-		c.URL, c.CardURL, c.CancelURL, c.ConfirmURL = "/job", "/card", "/cancel", "/job?confirm=cancel"
+		c.URL, c.CardURL, c.CancelURL, c.ConfirmURL, c.DialogURL = "/job", "/card", "/cancel", "/job?confirm=cancel", "/cancel-dialog"
 		return c
 	}
 	write := func(w http.ResponseWriter, status int, comp templ.Component) {
@@ -68,6 +68,9 @@ func (s *fakeJobServer) handler(t *testing.T) http.Handler {
 			c = cancelledCard(c)
 		}
 		write(w, http.StatusOK, JobCardView(c))
+	})
+	mux.HandleFunc("GET /cancel-dialog", func(w http.ResponseWriter, r *http.Request) {
+		write(w, http.StatusOK, CancelDialog(card(), "#job-"+testJobID+":replace"))
 	})
 	mux.HandleFunc("POST /cancel", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -99,6 +102,13 @@ func (s *fakeJobServer) handler(t *testing.T) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// clickNow clicks the element that matches sel at the moment of the click:
+// the live card replaces itself every few seconds, so a node looked up
+// first and clicked later may be gone.
+func clickNow(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelector('` + sel + `').click()`)
 }
 
 func cancelledCard(c JobCard) JobCard {
@@ -214,7 +224,7 @@ func TestBrowserJobPage(t *testing.T) {
 	}
 
 	// The dialog opens, focuses the safe button, and pauses polling.
-	do("open dialog", chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)))
+	do("open dialog", clickNow(`[data-testid="cancel-button"]`))
 	waitFor("dialog open", `document.querySelector('dialog[open]') !== null`)
 	if got := eval(`document.activeElement.getAttribute('data-testid') || ''`); got != "keep-running" {
 		t.Errorf("focus in dialog = %q, want keep-running", got)
@@ -245,7 +255,7 @@ func TestBrowserJobPage(t *testing.T) {
 	srv.failNext = true
 	srv.mu.Unlock()
 	do("cancel (fails)",
-		chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)),
+		clickNow(`[data-testid="cancel-button"]`),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),
 		chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),
 	)
@@ -257,7 +267,7 @@ func TestBrowserJobPage(t *testing.T) {
 
 	// The retry succeeds: the answer replaces the card, with no trigger.
 	do("cancel",
-		chromedp.Click(chromedp.CSS(`[data-testid="cancel-button"]`)),
+		clickNow(`[data-testid="cancel-button"]`),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] textarea[name="reason"]`)),
 		chromedp.SendKeys(chromedp.CSS(`dialog[open] textarea[name="reason"]`), "wrong search"),
 		chromedp.Click(chromedp.CSS(`dialog[open] [data-testid="confirm-cancel"]`)),
@@ -322,6 +332,7 @@ func TestBrowserJobList(t *testing.T) {
 		for _, c := range d.List.Cards {
 			c.CancelURL = "/cancel/" + c.ID
 			c.URL = "/job/" + c.ID
+			c.DialogURL = "/dialog/" + c.ID
 			if cancelled[c.ID] {
 				c = cancelledCard(c)
 				c.Notice = ""
@@ -333,7 +344,7 @@ func TestBrowserJobList(t *testing.T) {
 			l.Cards = append(l.Cards, c)
 		}
 		if live {
-			l.RefreshURL = "/list?status=" + status
+			l.RefreshURL = "/list?status=" + status + "&v=1"
 		}
 		if len(l.Cards) == 0 {
 			l.Empty = "No jobs match these filters."
@@ -346,6 +357,14 @@ func TestBrowserJobList(t *testing.T) {
 		mu.Lock()
 		l := mkList(r.URL.Query().Get("status"))
 		mu.Unlock()
+		if r.URL.Query().Get("v") != "" {
+			// The poller: every card changed, out of band.
+			for i := range l.Cards {
+				l.Cards[i].OOB = true
+			}
+			_ = JobListPoll(JobListPollData{RefreshURL: l.RefreshURL, Cards: l.Cards}).Render(r.Context(), w)
+			return
+		}
 		var comp templ.Component = JobListRegion(l)
 		if r.Header.Get("HX-Request") != "true" {
 			page := d
@@ -354,6 +373,17 @@ func TestBrowserJobList(t *testing.T) {
 			comp = JobsPage(page)
 		}
 		_ = comp.Render(r.Context(), w)
+	})
+	mux.HandleFunc("GET /dialog/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		var card JobCard
+		for _, c := range mkList("").Cards {
+			if c.ID == r.PathValue("id") {
+				card = c
+			}
+		}
+		mu.Unlock()
+		_ = CancelDialog(card, "#job-list:replace").Render(r.Context(), w)
 	})
 	mux.HandleFunc("POST /cancel/{id}", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -389,10 +419,10 @@ func TestBrowserJobList(t *testing.T) {
 	b.do("load", chromedp.Navigate(ts.URL+"/list"), chromedp.WaitVisible(chromedp.CSS("#job-list")))
 	b.waitFor("htmx loaded", `typeof htmx === 'object'`)
 
-	// A refresh is one request for the whole list, never one per card (the
-	// list's own 5s timer may add another list request).
+	// A refresh is one request of the list's poller, never one per card
+	// (the poller's own 5s timer may add another).
 	n := count()
-	b.eval(`htmx.trigger(document.querySelector('#job-list'), 'refresh'); 'ok'`)
+	b.eval(`htmx.trigger(document.querySelector('#job-list-poll'), 'refresh'); 'ok'`)
 	deadline := time.Now().Add(5 * time.Second)
 	for count() == n && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -404,8 +434,8 @@ func TestBrowserJobList(t *testing.T) {
 		t.Error("refresh sent no request")
 	}
 	for _, r := range got {
-		if r != "GET /list?status=" {
-			t.Errorf("request during a refresh = %q, want only GET /list?status=", r)
+		if r != "GET /list?status=&v=1" {
+			t.Errorf("request during a refresh = %q, want only GET /list?status=&v=1", r)
 		}
 	}
 	mu.Unlock()
@@ -423,9 +453,9 @@ func TestBrowserJobList(t *testing.T) {
 		t.Errorf("cards after cancel = %s, want 2", got)
 	}
 
-	// A list refresh replaces the notice under the focus: focus stays on
-	// the card instead of falling back to <body>.
-	b.eval(`htmx.trigger(document.querySelector('#job-list'), 'refresh'); 'ok'`)
+	// A list poll replaces the card (out of band) under the focus on its
+	// notice: focus stays on the card instead of falling back to <body>.
+	b.eval(`htmx.trigger(document.querySelector('#job-list-poll'), 'refresh'); 'ok'`)
 	b.waitFor("notice gone", `document.querySelector('#job-list [data-testid="card-notice"]') === null`)
 	b.waitFor("focus kept on the card", `document.activeElement && document.activeElement.id === '`+first[1:]+`'`)
 
@@ -438,7 +468,7 @@ func TestBrowserJobList(t *testing.T) {
 	})()`)
 	b.waitFor("filtered URL", `location.search.indexOf('status=CANCELLED') !== -1`)
 	b.waitFor("filtered list", `document.querySelectorAll('#job-list [data-testid="job-card"]').length === 1`)
-	if got := b.eval(`document.getElementById('job-list').hasAttribute('hx-trigger') ? 'polls' : 'still'`); got != "still" {
+	if got := b.eval(`document.querySelector('#job-list-poll, [hx-trigger*="every"]') ? 'polls' : 'still'`); got != "still" {
 		t.Error("list with no live job still polls")
 	}
 	if got := b.eval(`String(document.querySelectorAll('#job-list').length)`); got != "1" {

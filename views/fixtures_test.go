@@ -27,6 +27,7 @@ func processingCard() JobCard {
 		CardURL:       base + "/card",
 		CancelURL:     base + "/cancel",
 		ConfirmURL:    base + "?confirm=cancel",
+		DialogURL:     base + "/cancel-dialog",
 		SelfPoll:      true,
 		Status:        "PROCESSING",
 		StatusLabel:   "Processing",

@@ -37,32 +37,46 @@ func pageTitle(title string) string {
 	return title + " · Bulk jobs"
 }
 
-// statusClasses are the badge modifiers app.css styles.
-var statusClasses = map[string]bool{
-	"pending": true, "running": true, "ok": true, "failed": true,
-	"cancelled": true, "skipped": true, "unknown": true,
+// badgeClasses are the status badge's classes per StatusClass, the
+// modifiers app.css styles. They are whole strings, built once: a list of
+// classes or a conditional class would go through templ's class handling
+// piece by piece on every card.
+var badgeClasses = map[string]string{
+	"pending": "badge badge-pending", "running": "badge badge-running", "ok": "badge badge-ok",
+	"failed": "badge badge-failed", "cancelled": "badge badge-cancelled", "skipped": "badge badge-skipped",
+	"unknown": "badge badge-unknown",
 }
 
-// badgeClasses maps a StatusClass to badge classes; anything unexpected is
-// shown as "unknown" rather than unstyled.
-func badgeClasses(statusClass string) []string {
-	if !statusClasses[statusClass] {
-		statusClass = "unknown"
+// badgeClass is the badge's classes; anything unexpected is shown as
+// "unknown" rather than unstyled.
+func badgeClass(statusClass string) string {
+	if cls, ok := badgeClasses[statusClass]; ok {
+		return cls
 	}
-	return []string{"badge", "badge-" + statusClass}
+	return badgeClasses["unknown"]
 }
 
-// cardClasses are the job card's classes: sync-root and live only when the
-// card polls itself.
-func cardClasses(c JobCard) []string {
-	cls := []string{"job-card"}
-	if statusClasses[c.StatusClass] {
-		cls = append(cls, "job-"+c.StatusClass)
+// cardClasses are the job card's classes per StatusClass, without and with
+// the self-polling card's sync-root and live.
+var cardClasses = func() map[string][2]string {
+	m := map[string][2]string{"": {"job-card", "job-card sync-root live"}}
+	for sc := range badgeClasses {
+		m[sc] = [2]string{"job-card job-" + sc, "job-card job-" + sc + " sync-root live"}
+	}
+	return m
+}()
+
+// cardClass is the job card's classes: its status, and sync-root and live
+// only when the card polls itself.
+func cardClass(c JobCard) string {
+	cls, ok := cardClasses[c.StatusClass]
+	if !ok {
+		cls = cardClasses[""]
 	}
 	if selfPolls(c) {
-		cls = append(cls, "sync-root", "live")
+		return cls[1]
 	}
-	return cls
+	return cls[0]
 }
 
 // selfPolls reports whether the card carries its own polling trigger.

@@ -110,16 +110,25 @@ func TestJobCardCannotCancel(t *testing.T) {
 	}
 }
 
+// The card carries the link that loads its dialog, not the dialog; the
+// dialog is its own fragment.
 func TestJobCardCancelDialog(t *testing.T) {
 	c := processingCard()
-	doc := parse(t, JobCardView(c))
-	button := doc.Find(`[data-testid="cancel-button"]`)
+	card := parse(t, JobCardView(c))
+	button := card.Find(`[data-testid="cancel-button"]`)
 	if got := button.AttrOr("href", ""); got != c.ConfirmURL {
 		t.Errorf("cancel link href = %q, want the no-JS confirmation %q", got, c.ConfirmURL)
 	}
 	if got := button.AttrOr("data-open-dialog", ""); got != "cancel-"+testJobID {
 		t.Errorf("data-open-dialog = %q, want %q", got, "cancel-"+testJobID)
 	}
+	if got := button.AttrOr("data-dialog-url", ""); got != c.DialogURL {
+		t.Errorf("data-dialog-url = %q, want %q", got, c.DialogURL)
+	}
+	if n := card.Find("dialog, form").Length(); n != 0 {
+		t.Errorf("the card pre-renders %d dialog or form elements, want none", n)
+	}
+	doc := parse(t, CancelDialog(c, "#job-"+testJobID+":replace"))
 	dialog := doc.Find(`dialog[data-testid="cancel-dialog"]`)
 	if dialog.Length() != 1 {
 		t.Fatalf("dialogs = %d, want 1", dialog.Length())
@@ -148,8 +157,9 @@ func TestJobCardCancelDialog(t *testing.T) {
 		"hx-post":         c.CancelURL,
 		"hx-target":       "#job-" + testJobID,
 		"hx-swap":         "outerHTML",
-		"hx-sync":         "closest .sync-root:replace",
+		"hx-sync":         "#job-" + testJobID + ":replace",
 		"hx-disabled-elt": "find button[type=submit]",
+		"data-card":       "job-" + testJobID,
 	}
 	for name, v := range wantForm {
 		if got := form.AttrOr(name, ""); got != v {

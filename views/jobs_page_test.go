@@ -8,50 +8,69 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// The list polls with one poller inside the region; the cards never poll.
 func TestJobListRegionPollsAsOneFragment(t *testing.T) {
 	d := jobsPage(3)
 	doc := parse(t, JobListRegion(d.List))
 	list := doc.Find(`[data-testid="job-list"]`)
+	if !list.HasClass("sync-root") || list.AttrOr("id", "") != "job-list" {
+		t.Error("list is not the sync root #job-list")
+	}
+	poller := list.Find(`[data-testid="job-list-poll"]`)
 	want := map[string]string{
-		"id":         "job-list",
+		"id":         "job-list-poll",
 		"hx-get":     d.List.RefreshURL,
 		"hx-trigger": "every 5s, refresh",
 		"hx-swap":    "outerHTML",
-		"hx-sync":    "this:drop",
+		"hx-sync":    "closest .sync-root:drop",
 	}
 	for name, v := range want {
-		if got := list.AttrOr(name, ""); got != v {
-			t.Errorf("list %s = %q, want %q", name, got, v)
+		if got := poller.AttrOr(name, ""); got != v {
+			t.Errorf("poller %s = %q, want %q", name, got, v)
 		}
 	}
-	if !list.HasClass("sync-root") {
-		t.Error("list is not a sync root")
+	if _, ok := poller.Attr("hidden"); !ok {
+		t.Error("the poller is not hidden")
 	}
 	if n := doc.Find(`[data-testid="job-card"]`).Length(); n != 3 {
 		t.Errorf("cards = %d, want 3", n)
 	}
 	if n := doc.Find("[hx-trigger]").Length(); n != 1 {
-		t.Errorf("elements with hx-trigger = %d, want 1 (the list only; cards never poll on the list)", n)
+		t.Errorf("elements with hx-trigger = %d, want 1 (the poller only; cards never poll on the list)", n)
 	}
-	// Each card's cancel syncs on the list, so a refresh cannot overwrite it.
-	doc.Find(`[data-testid="job-card"] form`).Each(func(_ int, f *goquery.Selection) {
-		if got := f.AttrOr("hx-sync", ""); got != "closest .sync-root:replace" {
-			t.Errorf("cancel form hx-sync = %q", got)
-		}
-	})
+	if n := doc.Find("dialog, form").Length(); n != 0 {
+		t.Errorf("the list pre-renders %d dialogs or forms, want none (the dialog loads when opened)", n)
+	}
+}
+
+// A list poll's answer: the poller, then the changed cards out of band; the
+// last live job ending leaves a poller without a trigger.
+func TestJobListPoll(t *testing.T) {
+	d := jobsPage(2)
+	cards := d.List.Cards
+	for i := range cards {
+		cards[i].OOB = true
+	}
+	doc := parse(t, JobListPoll(JobListPollData{RefreshURL: "/poll?v=9", Cards: cards}))
+	if got := doc.Find(`body > #job-list-poll`).AttrOr("hx-get", ""); got != "/poll?v=9" {
+		t.Errorf("poller hx-get = %q", got)
+	}
+	oob := doc.Find(`body > article[data-testid="job-card"][hx-swap-oob="true"]`)
+	if oob.Length() != 2 || oob.First().AttrOr("id", "") != "job-"+cards[0].ID {
+		t.Errorf("out-of-band cards = %d, want 2 with their ids", oob.Length())
+	}
+	doc = parse(t, JobListPoll(JobListPollData{Cards: cards[:1]}))
+	if n := doc.Find(`#job-list-poll`).Length(); n != 1 || doc.Find("[hx-trigger], [hx-get]").Length() != 0 {
+		t.Errorf("the last poll's answer: pollers %d, and no trigger wanted", n)
+	}
 }
 
 func TestJobListRegionWithoutLiveJobsDoesNotPoll(t *testing.T) {
 	d := jobsPage(2)
 	d.List.RefreshURL = ""
 	doc := parse(t, JobListRegion(d.List))
-	for _, attr := range []string{"hx-get", "hx-trigger"} {
-		if got, ok := doc.Find(`[data-testid="job-list"]`).Attr(attr); ok {
-			t.Errorf("list %s = %q, want none", attr, got)
-		}
-	}
-	if n := doc.Find("[hx-trigger]").Length(); n != 0 {
-		t.Errorf("elements with hx-trigger = %d, want 0", n)
+	if n := doc.Find("[hx-trigger], #job-list-poll").Length(); n != 0 {
+		t.Errorf("elements that poll = %d, want 0", n)
 	}
 }
 

@@ -107,9 +107,16 @@ type JobList struct {
 	NextURL    string // "" when the API says this was the last page
 	Error      string // a sentence when the upstream call failed
 	Empty      string // message when there are no jobs
-	RefreshURL string // set while any card is live: the list polls as one fragment
+	RefreshURL string // set while any card is live: the URL of the list's poller (its version and live cards)
 	Stale      *Stale // set when the list is an older answer
 	Capped     string // a sentence when Cloudflare sent more jobs than the page size (only a page is shown)
+}
+
+// JobListPollData is a list poll's answer: the poller and the cards that
+// changed since the version the page showed.
+type JobListPollData struct {
+	RefreshURL string    // the poller's next URL; "" once nothing on the page is live
+	Cards      []JobCard // swapped in out of band, each by its id
 }
 
 // Stale marks data that is an older answer from Cloudflare than usual: the
@@ -130,7 +137,9 @@ type JobCard struct {
 	CardURL     string // GET: the card fragment (polling)
 	CancelURL   string // POST: cancel
 	ConfirmURL  string // GET: the job page with the cancel confirmation open (no-JS path)
-	SelfPoll    bool   // the card polls itself (job page); on the list the list region polls instead
+	DialogURL   string // GET: the cancel dialog fragment, loaded when "Cancel job…" is opened
+	SelfPoll    bool   // the card polls itself (job page); on the list the list's poller asks instead
+	OOB         bool   // rendered as an out-of-band swap (a list poll's changed card)
 	Status      string // e.g. "PROCESSING"
 	StatusLabel string // e.g. "Processing"
 	StatusClass string // CSS modifier: "pending", "running", "ok", "failed", "cancelled", "skipped", "unknown"

@@ -73,7 +73,7 @@ func TestUnknownJobCard(t *testing.T) {
 	if got := doc.Find(`[data-testid="cancel-button"]`).AttrOr("href", ""); got != c.ConfirmURL {
 		t.Errorf("cancel href = %q", got)
 	}
-	if got := doc.Find(`[data-testid="cancel-dialog"] form`).AttrOr("action", ""); got != c.CancelURL {
+	if got := parse(t, CancelDialog(c, "#job-list:replace")).Find(`[data-testid="cancel-dialog"] form`).AttrOr("action", ""); got != c.CancelURL {
 		t.Errorf("cancel form action = %q", got)
 	}
 	for _, sel := range []string{`[data-testid="counters"]`, `[data-testid="job-progress"]`, `[hx-trigger]`} {

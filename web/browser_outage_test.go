@@ -20,6 +20,15 @@ func TestBrowserCancelDuringOutage(t *testing.T) {
 	ctx := webtest.Chrome(t)
 	console := webtest.WatchConsole(t, ctx)
 	app.BrowserLogin(t, ctx, webtest.Responder)
+	// The login landed on the job list, so the dashboard knows the jobs
+	// listed then (a link to one of them shows its last known card): the
+	// link is to a job started since, of which nothing is known.
+	const browserJob = "0b5e1c7a-4d2f-4e8b-9a61-3c7d2e9f0a14"
+	if err := app.Sim.AddJob(webtest.Account, cfsim.SeedJob{ID: browserJob, Account: webtest.Account, Action: "MOVE",
+		Destination: "JunkEmail", Status: "PROCESSING", TotalDiscovered: 500, Pending: 400, Successful: 100,
+		Plan: &cfsim.Plan{Total: 500, ProcessPerStep: 5}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, ep := range []string{cfsim.EndpointList, cfsim.EndpointGet, cfsim.EndpointMessages} {
 		app.Sim.InjectFault(cfsim.Fault{Endpoint: ep, Kind: cfsim.FaultStatus, Status: 503, Probability: 1})
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	SessionMax      time.Duration // DASHBOARD_SESSION_MAX
 	UpstreamTimeout time.Duration // DASHBOARD_UPSTREAM_TIMEOUT
 	UpstreamBudget  int           // DASHBOARD_UPSTREAM_BUDGET
+	// RefreshInterval is how often a watched account is read, once for
+	// every tab of a credential (DASHBOARD_REFRESH_INTERVAL).
+	RefreshInterval time.Duration
 	// ShutdownTimeout is how long in-flight requests may finish after
 	// SIGTERM (DASHBOARD_SHUTDOWN_TIMEOUT); it must be longer than the
 	// longest cancel, so a deploy never cuts a cancel off before its
@@ -110,6 +113,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		} else {
 			c.UpstreamBudget = n
 		}
+	}
+	c.RefreshInterval = dur("DASHBOARD_REFRESH_INTERVAL", 5*time.Second)
+	// One feed must leave most of a credential's read budget (the budget
+	// less the cancels' headroom, as guard.Options computes it) to page
+	// loads and to running jobs beyond the feed's page.
+	readBudget := c.UpstreamBudget - min(200, c.UpstreamBudget/6)
+	if c.RefreshInterval < time.Second || int(5*time.Minute/c.RefreshInterval) > readBudget/2 {
+		errs = append(errs, fmt.Errorf("DASHBOARD_REFRESH_INTERVAL: %s must be at least 1s and leave half of the read budget free: at DASHBOARD_UPSTREAM_BUDGET=%d at least %s",
+			c.RefreshInterval, c.UpstreamBudget, max(time.Second, (5*time.Minute/time.Duration(max(readBudget/2, 1))).Round(time.Second))))
 	}
 	c.DatabaseURL = env("DASHBOARD_DATABASE_URL", "sqlite:"+strings.TrimRight(c.DataDir, "/")+"/dashboard.db")
 

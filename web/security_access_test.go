@@ -46,7 +46,9 @@ func routeTable(credID string) map[string]routeCase {
 		"GET /accounts/:account_id/jobs/:job_id":          {method: "GET", path: job, viewer: ok, responder: ok, admin: ok},
 		"GET /accounts/:account_id/jobs/:job_id/messages": {method: "GET", path: job + "/messages", viewer: see, responder: see, admin: see},
 		"GET /accounts/:account_id/jobs/:job_id/card":     {method: "GET", path: job + "/card", viewer: see, responder: see, admin: see},
-		"POST /accounts/:account_id/jobs/:job_id/cancel":  {method: "POST", path: job + "/cancel", viewer: forbid, responder: see, admin: see},
+		// A fragment: a plain GET goes to the no-JS confirmation (htmx role checks: handlers/live_test.go).
+		"GET /accounts/:account_id/jobs/:job_id/cancel-dialog": {method: "GET", path: job + "/cancel-dialog", viewer: see, responder: see, admin: see},
+		"POST /accounts/:account_id/jobs/:job_id/cancel":       {method: "POST", path: job + "/cancel", viewer: forbid, responder: see, admin: see},
 		"GET /account":           {method: "GET", path: "/account", viewer: ok, responder: ok, admin: ok},
 		"POST /account/password": {method: "POST", path: "/account/password", viewer: http.StatusUnauthorized, responder: http.StatusUnauthorized, admin: http.StatusUnauthorized},
 		"GET /audit":             {method: "GET", path: "/audit", viewer: ok, responder: ok, admin: ok},

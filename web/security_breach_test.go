@@ -66,7 +66,7 @@ func TestCSRFTokenIsMaskedInEveryAnswer(t *testing.T) {
 		path string
 		htmx bool
 	}{
-		{"/accounts", false}, {"/accounts/" + secAccount + "/jobs", false}, {job, false}, {job + "/card", true},
+		{"/accounts", false}, {"/accounts/" + secAccount + "/jobs", false}, {job, false}, {job + "/cancel-dialog", true},
 		{"/credentials", false}, {"/account", false}, {"/audit?email=" + url.QueryEscape(guess), false}, {"/no/such/page", false},
 	}
 	var raw string

@@ -16,24 +16,33 @@ import (
 // poll, card poll and job page of that credential is answered from the
 // snapshot, so the upstream cost does not grow with tabs or jobs watched.
 // When nobody has watched for a while the feed stops and nothing is polled.
+//
+// A read is made only when the snapshot is at least an interval old, by
+// whoever notices first: the feed's own timer, or a watcher (which then
+// waits for that read). So there is at most one read of the page per
+// interval, however many tabs ask, and a tab never sees data older than an
+// interval plus the read's own time.
 type Refresher struct {
 	api      API
 	interval time.Duration
 	idle     time.Duration
+	timeout  time.Duration
 	perPage  int
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	feeds  map[feedID]*feed
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	feeds   map[feedID]*feed
+	version uint64 // the latest version handed out
 }
 
 // RefresherOptions tune NewRefresher; zero values take the defaults.
 type RefresherOptions struct {
 	Interval time.Duration // between reads; default 5s
 	Idle     time.Duration // a feed stops after this long unwatched; default 3 intervals
+	Timeout  time.Duration // bounds one read of a feed; default 15s
 	PerPage  int           // jobs per read; default 100
 	Now      func() time.Time
 	// Sleep waits between reads; tests replace it to step the feeds.
@@ -43,13 +52,16 @@ type RefresherOptions struct {
 // NewRefresher reads through api (usually the Guard, so the budget, the
 // breaker and Retry-After hold).
 func NewRefresher(api API, o RefresherOptions) *Refresher {
-	r := &Refresher{api: api, interval: o.Interval, idle: o.Idle, perPage: o.PerPage, now: o.Now, sleep: o.Sleep,
-		feeds: map[feedID]*feed{}}
+	r := &Refresher{api: api, interval: o.Interval, idle: o.Idle, timeout: o.Timeout, perPage: o.PerPage,
+		now: o.Now, sleep: o.Sleep, feeds: map[feedID]*feed{}}
 	if r.interval <= 0 {
 		r.interval = 5 * time.Second
 	}
 	if r.idle <= 0 {
 		r.idle = 3 * r.interval
+	}
+	if r.timeout <= 0 {
+		r.timeout = 15 * time.Second
 	}
 	if r.perPage <= 0 || r.perPage > 1000 {
 		r.perPage = 100
@@ -67,7 +79,7 @@ func NewRefresher(api API, o RefresherOptions) *Refresher {
 // Interval is the time between two reads of a feed.
 func (r *Refresher) Interval() time.Duration { return r.interval }
 
-// Close stops every feed.
+// Close stops every feed and the reads under way.
 func (r *Refresher) Close() { r.cancel() }
 
 // Feeds returns how many feeds are running.
@@ -77,170 +89,174 @@ func (r *Refresher) Feeds() int {
 	return len(r.feeds)
 }
 
+// maxWatchedJobs bounds the jobs one feed watches beyond its page (job
+// pages, a list's live cards): each costs a read per interval while it runs
+// and is not on the page. Jobs asked for beyond it are not read.
+const maxWatchedJobs = 500
+
+// errTooManyJobs is readMissing's answer for a job beyond maxWatchedJobs.
+var errTooManyJobs = errors.New("guard: too many jobs watched on one account; reload the page")
+
 // feedID names a feed without keeping the secret.
 type feedID struct{ cred, account string }
 
-// feed is one credential's watch on one account.
+// feed is one credential's watch on one account. Its fields are guarded by
+// the Refresher's mutex.
 type feed struct {
+	ctx       context.Context // ends when the feed stops: its sleep and its read end with it
+	cancel    context.CancelFunc
 	cred      apiclient.Credential // kept only while the feed runs: it is needed to read
 	account   string
 	lastWatch time.Time
-	jobs      map[string]time.Time // job IDs watched by job pages → last watch
+	jobs      map[string]time.Time // job IDs watched beyond the list → last watch
+	misses    map[string]miss      // jobs the snapshot lacks whose own read failed
+	pins      map[string]pin       // cancels' answers, kept over a read that started before them
+	puts      uint64               // counts Puts
 	snap      *Snapshot
-	ready     chan struct{} // closed after the first read
+	reading   chan struct{} // non-nil while a read of the page runs; closed when it is published
 }
 
-// Watch records that a tab of cred watches account (and, from a job page,
-// the jobs named), starts the account's feed if it is not running, and
-// returns its latest snapshot. Before the feed's first read it waits for that
-// read, until ctx ends.
+// miss is a failed read of one job the snapshot lacks: it is not asked
+// for again within an interval.
+type miss struct {
+	at  time.Time
+	err error
+}
+
+// pin is Cloudflare's answer to a cancel, with the Put that brought it.
+type pin struct {
+	job *apiclient.Job
+	at  time.Time
+	seq uint64
+}
+
+// nextVersion hands out a version above every one before: the clock in
+// microseconds, so versions also keep growing across restarts of the
+// process. r.mu is held.
+func (r *Refresher) nextVersion() uint64 {
+	r.version = max(r.version+1, uint64(max(r.now().UnixMicro(), 0)))
+	return r.version
+}
+
+// Watch records that a tab of cred watches account (and, from a job page
+// or a list's live cards, the jobs named), starts the account's feed if it
+// is not running, and returns its snapshot. When the snapshot is an
+// interval old Watch reads it again first; before the feed's first read it
+// waits for that read. A job the snapshot lacks is read once, and its
+// failure is returned with the snapshot; a job that cannot be read is not
+// asked for again within an interval. When ctx ends before a read it waited
+// for, Watch returns the older snapshot marked with ctx's error, or nil and
+// the error when there is none.
 func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, account string, jobIDs ...string) (*Snapshot, error) {
 	id := feedID{Key(cred), account}
-	now := r.now()
 	r.mu.Lock()
 	f := r.feeds[id]
 	if f == nil {
-		f = &feed{cred: cred, account: account, jobs: map[string]time.Time{}, ready: make(chan struct{})}
+		f = &feed{cred: cred, account: account, jobs: map[string]time.Time{}, misses: map[string]miss{}, pins: map[string]pin{}}
+		f.ctx, f.cancel = context.WithCancel(r.ctx)
 		r.feeds[id] = f
 		go r.run(id, f)
 	}
+	now := r.now()
 	f.lastWatch = now
 	for _, j := range jobIDs {
-		f.jobs[j] = now
-	}
-	_, _, watched := f.snap.Job(firstOr(jobIDs))
-	snap := f.snap
-	r.mu.Unlock()
-	if snap != nil && (len(jobIDs) == 0 || watched) {
-		return snap, nil
-	}
-	if snap == nil {
-		select {
-		case <-f.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if _, ok := f.jobs[j]; ok || len(f.jobs) < maxWatchedJobs {
+			f.jobs[j] = now
 		}
-	} else if err := r.readJobs(ctx, f, jobIDs); err != nil {
-		return nil, err // a job the feed has not read yet
+	}
+	var wait chan struct{}
+	switch {
+	case f.reading == nil && r.due(f, now):
+		deadline, _ := ctx.Deadline()
+		wait = r.begin(f, deadline, apiclient.RequestID(ctx))
+	case f.snap == nil:
+		wait = f.reading // the first read is under way
+	}
+	r.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			r.mu.Lock()
+			s := f.snap
+			r.mu.Unlock()
+			if s == nil {
+				return nil, ctx.Err()
+			}
+			return s.failed(ctx.Err(), r.now()), nil
+		}
+	}
+	return r.readMissing(ctx, f, jobIDs)
+}
+
+// due reports whether the feed's page should be read again. r.mu is held.
+func (r *Refresher) due(f *feed, now time.Time) bool {
+	return f.snap == nil || now.Sub(f.snap.Tried) >= r.interval
+}
+
+// begin starts a read of the feed's page, within deadline (that of the
+// page that asked for it) or, when zero, the Refresher's timeout, sent with
+// the request ID of the page that asked for it, if any. r.mu is held.
+func (r *Refresher) begin(f *feed, deadline time.Time, requestID string) chan struct{} {
+	ch := make(chan struct{})
+	f.reading = ch
+	go r.refresh(f, deadline, requestID, ch)
+	return ch
+}
+
+// Known returns the job as cred's snapshot of account last had it, of any
+// age, and when that answer arrived, without calling Cloudflare.
+func (r *Refresher) Known(cred apiclient.Credential, account, jobID string) (*apiclient.Job, time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.feeds[feedID{Key(cred), account}]
+	if f == nil {
+		return nil, time.Time{}, false
+	}
+	e, ok := f.snap.Entry(jobID)
+	return e.Job, e.At, ok
+}
+
+// Put records Cloudflare's answer to a cancel in cred's snapshot of
+// account, so the next poll shows it rather than an older read, and
+// returns the job's version there (0 when no feed watches the account).
+// A read already under way when the answer came does not undo it.
+func (r *Refresher) Put(cred apiclient.Credential, account string, job *apiclient.Job) uint64 {
+	if job == nil {
+		return 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return f.snap, nil
+	f := r.feeds[feedID{Key(cred), account}]
+	if f == nil {
+		return 0
+	}
+	now := r.now()
+	f.puts++
+	f.pins[job.ID] = pin{job: job, at: now, seq: f.puts}
+	delete(f.misses, job.ID)
+	if f.snap == nil {
+		return 0 // the first read is under way; the pin goes into its snapshot
+	}
+	b := newBuilder(f.snap, r.nextVersion())
+	b.copyJobs()
+	b.put(job, now, now, nil)
+	f.snap = b.done()
+	return f.snap.Jobs[job.ID].Version
 }
 
-// Forget stops every feed of cred at once (its credential was deleted or
-// its owner's access revoked).
+// Forget stops every feed of cred at once, with the reads under way (its
+// credential was deleted or its owner's access revoked).
 func (r *Refresher) Forget(cred apiclient.Credential) {
 	ck := Key(cred)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for id := range r.feeds {
+	for id, f := range r.feeds {
 		if id.cred == ck {
 			delete(r.feeds, id)
+			f.cancel()
 		}
 	}
-}
-
-// run reads the account every interval until the feed is unwatched for
-// idle, forgotten, or the Refresher closes.
-func (r *Refresher) run(id feedID, f *feed) {
-	for first := true; ; first = false {
-		r.refresh(id, f)
-		if first {
-			close(f.ready)
-		}
-		if r.sleep(r.ctx, r.interval) != nil {
-			return
-		}
-		r.mu.Lock()
-		if r.feeds[id] != f || r.now().Sub(f.lastWatch) >= r.idle {
-			if r.feeds[id] == f {
-				delete(r.feeds, id)
-			}
-			r.mu.Unlock()
-			return
-		}
-		r.mu.Unlock()
-	}
-}
-
-// refresh makes the feed's one read of the interval, plus the reads of
-// watched running jobs the page does not hold, and publishes the result.
-func (r *Refresher) refresh(id feedID, f *feed) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.interval)
-	defer cancel()
-	jobs, _, err := r.api.ListJobs(ctx, f.cred, f.account, apiclient.ListJobsOptions{Page: 1, PerPage: r.perPage})
-	r.mu.Lock()
-	prev := f.snap
-	watched := make([]string, 0, len(f.jobs))
-	for j, at := range f.jobs {
-		if r.now().Sub(at) >= r.idle {
-			delete(f.jobs, j)
-			continue
-		}
-		watched = append(watched, j)
-	}
-	r.mu.Unlock()
-	if err != nil {
-		r.publish(f, prev.failed(err, r.now()))
-		return
-	}
-	b := newBuilder(prev, r.now())
-	b.next.Full = len(jobs) < r.perPage
-	for i := range jobs {
-		b.next.Page = append(b.next.Page, jobs[i].ID)
-		b.put(&jobs[i])
-	}
-	for _, j := range watched {
-		if _, ok := b.next.Jobs[j]; ok {
-			continue
-		}
-		if old, _, ok := prev.Job(j); ok && old.Status.Terminal() {
-			b.put(old) // a terminal job never changes: no read needed
-			continue
-		}
-		if job, err := r.api.GetJob(ctx, f.cred, f.account, j); err == nil {
-			b.put(job)
-		} else if old, _, ok := prev.Job(j); ok && !errors.Is(err, apiclient.ErrNotFound) {
-			b.put(old)
-		}
-	}
-	r.publish(f, b.done())
-}
-
-// readJobs reads jobs that a job page asks for and the feed does not hold
-// yet, and adds them to the snapshot.
-func (r *Refresher) readJobs(ctx context.Context, f *feed, jobIDs []string) error {
-	for _, j := range jobIDs {
-		job, err := r.api.GetJob(ctx, f.cred, f.account, j)
-		if err != nil {
-			return err
-		}
-		r.mu.Lock()
-		b := newBuilder(f.snap, f.snap.At)
-		b.next.Page, b.next.Full, b.next.Err = f.snap.Page, f.snap.Full, f.snap.Err
-		for id, e := range f.snap.Jobs {
-			b.next.Jobs[id] = e
-		}
-		b.put(job)
-		f.snap = b.done()
-		r.mu.Unlock()
-	}
-	return nil
-}
-
-// publish makes s the feed's snapshot.
-func (r *Refresher) publish(f *feed, s *Snapshot) {
-	r.mu.Lock()
-	f.snap = s
-	r.mu.Unlock()
-}
-
-func firstOr(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	return ids[0]
 }
 
 // sleepCtx waits d or until ctx ends.

@@ -69,10 +69,12 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := newHandler(cfg, st, log, m)
+	h, live, err := newHandler(cfg, st, log, m)
 	if err != nil {
 		return err
 	}
+	defer live.Close() // after drain: the last request has been answered
+	m.Refresher(live)
 	e := web.New(cfg, h, log, web.WithMetrics(m))
 	msrv, err := startMetrics(cfg.MetricsAddr, m, env, log)
 	if err != nil {
@@ -167,23 +169,23 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // newHandler builds the handlers' dependencies from the configuration.
-func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Metrics) (*handlers.Handler, error) {
+func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Metrics) (*handlers.Handler, *guard.Refresher, error) {
 	// Every request to Cloudflare, retries included, is counted where it
 	// leaves the process: the Transport under the client.
 	upstream := guard.Options{Limit: cfg.UpstreamBudget, Observer: m}
 	transport, err := guard.NewTransport(http.DefaultTransport, upstream)
 	if err != nil {
-		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
+		return nil, nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
 	m.Upstream(transport)
 	client, err := apiclient.New(apiclient.WithBaseURL(cfg.APIBaseURL),
 		apiclient.WithHTTPClient(&http.Client{Transport: transport, Timeout: apiclient.DefaultTimeout}))
 	if err != nil {
-		return nil, errWithVar("DASHBOARD_API_BASE_URL", err)
+		return nil, nil, errWithVar("DASHBOARD_API_BASE_URL", err)
 	}
 	keyText, created, err := web.KeyFile(cfg.SessionKeys, cfg.DataDir, "session.keys", web.GenerateSessionKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if created {
 		// Every replica behind a load balancer needs the same key: set
@@ -192,24 +194,27 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Met
 	}
 	keys, err := web.ParseSessionKeys(keyText)
 	if err != nil {
-		return nil, errWithVar("DASHBOARD_SESSION_KEYS", err)
+		return nil, nil, errWithVar("DASHBOARD_SESSION_KEYS", err)
 	}
 	sm, err := handlers.NewSessionManager(keys, cfg.Secure(), cfg.SessionIdle, cfg.SessionMax, time.Now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	api, err := guard.New(client, upstream)
 	if err != nil {
-		return nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
+		return nil, nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
+	// One read per interval per credential and account answers every tab.
+	live := guard.NewRefresher(api, guard.RefresherOptions{Interval: cfg.RefreshInterval, Timeout: cfg.UpstreamTimeout})
 	return &handlers.Handler{
 		Store:           store.NewCache(st, store.CacheOptions{}), // see store.Cache for how changes reach it
 		API:             api,
+		Live:            live,
 		Sessions:        sm,
 		Logins:          loginlimit.New(loginlimit.Options{Window: 15 * time.Minute, PerAccount: 5, PerAddr: 50, PerDevice: 5}),
 		Log:             log,
 		PublicURL:       cfg.PublicURL,
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		Metrics:         m,
-	}, nil
+	}, live, nil
 }

@@ -13,8 +13,12 @@
     return !!trigger && trigger.indexOf('every') !== -1;
   }
 
+  // loading is the opener whose dialog is being fetched, or null.
+  var loading = null;
+
+  // dialogOpen reports whether a dialog is open, or being fetched to open.
   function dialogOpen() {
-    return document.querySelector('dialog[open]') !== null;
+    return loading !== null || document.querySelector('dialog[open]') !== null;
   }
 
   // catchUp refreshes every poller at once (the list region or a live card),
@@ -96,26 +100,59 @@
     }
   });
 
-  // dialogOf returns the opener's dialog, or null when the browser has no
-  // <dialog> (the link then opens the confirmation page).
-  function dialogOf(opener) {
-    var dialog = document.getElementById(opener.getAttribute('data-open-dialog'));
-    return dialog && typeof dialog.showModal === 'function' ? dialog : null;
+  // canOpen reports whether the opener's dialog can be loaded and shown:
+  // the page has the dialog host, the browser has <dialog> and htmx is
+  // there. Otherwise the link opens the confirmation page.
+  function canOpen(opener) {
+    return !!document.getElementById('dialog-host') && !!opener.getAttribute('data-dialog-url') &&
+      typeof HTMLDialogElement === 'function' && typeof HTMLDialogElement.prototype.showModal === 'function' &&
+      !!window.htmx;
   }
 
-  // openDialog shows the opener's dialog and reports whether it could.
+  // openDialog loads the opener's dialog (data-dialog-url, the confirmation
+  // with the job's latest counts) into the page's one dialog host and
+  // reports whether it will show it. It is shown once htmx has processed it
+  // (htmx:load below): before that its form would post without htmx. Polls
+  // pause from the start: an answer on its way could replace the card while
+  // the dialog opens. When the dashboard cannot be reached the link's
+  // confirmation page opens instead; when it answers without a dialog (the
+  // job finished meanwhile) #flash says why.
   function openDialog(opener) {
-    var dialog = dialogOf(opener);
-    if (!dialog) {
+    if (!canOpen(opener)) {
       return false;
     }
-    if (!dialog.open) {
-      abortPolls();
+    var id = opener.getAttribute('data-open-dialog');
+    var current = document.getElementById(id);
+    if (loading !== null || (current && current.open)) {
+      return true;
+    }
+    loading = opener;
+    abortPolls();
+    var host = document.getElementById('dialog-host');
+    host.textContent = ''; // only the answer may put a dialog here
+    window.htmx.ajax('GET', opener.getAttribute('data-dialog-url'), { target: host, swap: 'innerHTML' }).then(function () {
+      var dialog = document.getElementById(id);
+      if (loading === opener && !(dialog && host.contains(dialog))) {
+        loading = null; // no dialog came
+        window.setTimeout(catchUp, 0);
+      }
+    }, function () {
+      loading = null;
+      window.location.assign(opener.href);
+    });
+    return true;
+  }
+
+  // A loaded dialog opens when htmx has processed it.
+  document.addEventListener('htmx:load', function (evt) {
+    var dialog = evt.target;
+    if (loading !== null && dialog instanceof HTMLDialogElement && !dialog.open &&
+        dialog.id === loading.getAttribute('data-open-dialog')) {
+      loading = null;
       clearDialogError(dialog);
       dialog.showModal(); // focus goes to the autofocus button: "Keep job running"
     }
-    return true;
-  }
+  });
 
   // Keyboard on an opener. The opener is a link, so that it works without
   // JavaScript, and a link acts on Enter's keydown. Opening the dialog there
@@ -141,7 +178,7 @@
 
   document.addEventListener('keydown', function (evt) {
     var opener = openerOf(evt);
-    if (!opener || !plainActivation(evt) || !dialogOf(opener)) {
+    if (!opener || !plainActivation(evt) || !canOpen(opener)) {
       return; // modified keys keep the link's own behaviour (new tab, …)
     }
     evt.preventDefault();
@@ -211,17 +248,22 @@
     button.setAttribute('data-timer', String(timer));
   }
 
-  // After a cancel from a dialog: the answer replaces the whole card (and the
-  // open dialog with it). Move focus to the card's notice or error, or the
-  // card, so keyboard and screen-reader users are not left on <body>.
+  // After a cancel from a dialog: the answer replaces the whole card. The
+  // dialog goes with it, as if it were part of the card (removed, not
+  // closed: no catch-up poll replaces the answer at once), and focus moves
+  // to the card's notice or error, or the card, so keyboard and
+  // screen-reader users are not left on <body>. The form's data-card names
+  // the card.
   var focusCardID = null;
+  var focusCard = null; // the card's element when the cancel was sent
 
   document.addEventListener('htmx:beforeRequest', function (evt) {
     var elt = evt.detail.elt;
-    if (elt && elt.closest && elt.closest('dialog')) {
-      var card = elt.closest('[data-testid="job-card"]');
-      focusCardID = card ? card.id : null;
-      clearDialogError(elt.closest('dialog'));
+    var form = elt && elt.closest ? elt.closest('dialog form[data-card]') : null;
+    if (form) {
+      focusCardID = form.getAttribute('data-card');
+      focusCard = document.getElementById(focusCardID);
+      clearDialogError(form.closest('dialog'));
     }
   });
 
@@ -230,12 +272,11 @@
       return;
     }
     var card = document.getElementById(focusCardID);
+    var before = focusCard;
     focusCardID = null;
-    if (!card) {
-      return;
-    }
-    var open = card.querySelector('dialog[open]');
-    if (open) {
+    focusCard = null;
+    var open = document.querySelector('#dialog-host dialog[open]');
+    if (open && card === before) {
       // The card was not replaced (for example only #flash changed): show
       // the message inside the dialog, where the analyst is looking.
       var flash = document.getElementById('flash');
@@ -243,23 +284,37 @@
       showDialogError(open, text || 'The job was not cancelled. Try again.');
       return;
     }
-    var target = card.querySelector('[data-testid="card-error"], [data-testid="card-notice"]') || card;
-    target.focus();
+    if (open) {
+      open.remove();
+    }
+    if (card) {
+      var target = card.querySelector('[data-testid="card-error"], [data-testid="card-notice"]') || card;
+      target.focus();
+    }
   });
 
   // A refresh replaces the list or card under the keyboard focus. htmx puts
   // focus back on an element with the same id; for one without an id (a
   // notice), fall back to the nearest focusable ancestor with an id (the card).
+  // A list poll replaces changed cards out of band, after the main swap's
+  // beforeSwap: both are checked.
   var keepFocusID = null;
 
-  document.addEventListener('htmx:beforeSwap', function (evt) {
+  function keepFocus(target) {
     var active = document.activeElement;
-    var target = evt.detail.target;
-    keepFocusID = null;
     if (active && active !== document.body && !active.id && target && target.contains(active)) {
       var holder = active.parentElement ? active.parentElement.closest('[id][tabindex]') : null;
       keepFocusID = holder ? holder.id : null;
     }
+  }
+
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    keepFocusID = null;
+    keepFocus(evt.detail.target);
+  });
+
+  document.addEventListener('htmx:oobBeforeSwap', function (evt) {
+    keepFocus(evt.detail.target);
   });
 
   document.addEventListener('htmx:afterSettle', function () {

@@ -61,6 +61,11 @@ type App struct {
 	Transport *guard.Transport
 	// Metrics records what the app does, as in production; Scrape reads it.
 	Metrics *metrics.Metrics
+	// Live is the Handler's refresher, on the fake clock: a poll whose
+	// snapshot is an interval old reads it; StepFeeds runs the feeds' own
+	// timers.
+	Live  *guard.Refresher
+	steps *feedSteps
 
 	tlsClient *http.Client
 	opts      Options
@@ -151,8 +156,10 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.steps = newFeedSteps()
+	a.Live = newRefresher(t, api, clock.Now, a.steps)
 	a.Handler = &handlers.Handler{
-		Store: store.NewCache(st, store.CacheOptions{Now: clock.Now}), API: api, Sessions: sm, Log: log, PublicURL: public,
+		Store: store.NewCache(st, store.CacheOptions{Now: clock.Now}), API: api, Live: a.Live, Sessions: sm, Log: log, PublicURL: public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: clock.Now}),
 		UpstreamTimeout: 5 * time.Second, Now: clock.Now, Metrics: m,
 	}
@@ -234,8 +241,10 @@ func (a *App) Replica(t testing.TB) *App {
 		t.Fatal(err)
 	}
 	h := a.Handler
+	r.steps = newFeedSteps()
+	r.Live = newRefresher(t, g, a.Clock.Now, r.steps)
 	r.Handler = &handlers.Handler{
-		Store: store.NewCache(a.Store, store.CacheOptions{Now: a.Clock.Now}), API: g, Sessions: sm, Log: h.Log, PublicURL: a.public,
+		Store: store.NewCache(a.Store, store.CacheOptions{Now: a.Clock.Now}), API: g, Live: r.Live, Sessions: sm, Log: h.Log, PublicURL: a.public,
 		Logins:          loginlimit.New(loginlimit.Options{Now: a.Clock.Now}),
 		UpstreamTimeout: h.UpstreamTimeout, Now: a.Clock.Now,
 	}
