@@ -41,7 +41,7 @@ func checkReport(t *testing.T, rep *report) {
 	if rep.ErrorCount != 0 {
 		t.Errorf("errors: %v", rep.Errors)
 	}
-	if rep.Calls.Tokens != 2 || rep.Calls.Per5MinMax <= 0 || rep.Calls.ByEndpoint["get"] == 0 {
+	if rep.Calls.Tokens != 2 || rep.Calls.Per5MinMax <= 0 || rep.Calls.ByEndpoint["get"]+rep.Calls.ByEndpoint["list"] == 0 {
 		t.Errorf("upstream counts not read: %+v", rep.Calls)
 	}
 	if rep.Calls.TooMany != 0 {

@@ -130,7 +130,8 @@
     abortPolls();
     var host = document.getElementById('dialog-host');
     host.textContent = ''; // only the answer may put a dialog here
-    window.htmx.ajax('GET', opener.getAttribute('data-dialog-url'), { target: host, swap: 'innerHTML' }).then(function () {
+    // htmx's default swap: the fetched dialog becomes the host's content.
+    window.htmx.ajax('GET', opener.getAttribute('data-dialog-url'), { target: host }).then(function () {
       var dialog = document.getElementById(id);
       if (loading === opener && !(dialog && host.contains(dialog))) {
         loading = null; // no dialog came
