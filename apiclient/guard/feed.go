@@ -119,6 +119,7 @@ func (r *Refresher) refresh(f *feed, deadline time.Time, requestID string, done 
 		return
 	}
 	b := newBuilder(f.snap, r.nextVersion())
+	b.pool = &r.pool
 	b.next.At, b.next.Tried, b.next.Err, b.next.Listed = at, tried, stale, true
 	b.next.Page = make([]string, len(jobs))
 	b.next.Returned = max(info.Returned, len(jobs))
@@ -201,6 +202,7 @@ func (r *Refresher) readMissing(ctx context.Context, f *feed, jobIDs []string) (
 		}
 		delete(f.misses, j)
 		b := newBuilder(f.snap, r.nextVersion())
+		b.pool = &r.pool
 		b.copyJobs()
 		b.put(s.job, s.at, r.now(), s.stale)
 		f.snap = b.done()

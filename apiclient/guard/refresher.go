@@ -36,6 +36,7 @@ type Refresher struct {
 	mu      sync.Mutex
 	feeds   map[feedID]*feed
 	version uint64 // the latest version handed out
+	pool    jobPool
 }
 
 // RefresherOptions tune NewRefresher; zero values take the defaults.
@@ -239,6 +240,7 @@ func (r *Refresher) Put(cred apiclient.Credential, account string, job *apiclien
 		return 0 // the first read is under way; the pin goes into its snapshot
 	}
 	b := newBuilder(f.snap, r.nextVersion())
+	b.pool = &r.pool
 	b.copyJobs()
 	b.put(job, now, now, nil)
 	f.snap = b.done()

@@ -222,3 +222,46 @@ func TestRefresherStopsWhenUnwatched(t *testing.T) {
 		t.Errorf("after Forget feeds = %d, want 1", r.Feeds())
 	}
 }
+
+// perCredAPI answers each credential's list with its own copy of the page,
+// as decoding two reads does; credB's read shows j2 further along.
+type perCredAPI struct{ *accountAPI }
+
+func (a perCredAPI) ListJobs(ctx context.Context, cred apiclient.Credential, accountID string, opts apiclient.ListJobsOptions) ([]apiclient.Job, apiclient.ResultInfo, error) {
+	jobs, info, err := a.accountAPI.ListJobs(ctx, cred, accountID, opts)
+	if cred == credB {
+		for i := range jobs {
+			if jobs[i].ID == "j2" {
+				jobs[i].MessagesSuccessful = 99
+			}
+		}
+	}
+	return jobs, info, err
+}
+
+// Feeds of two credentials on one account share one copy of a job their
+// reads returned the same, and each keeps what its own read said otherwise.
+func TestRefresherSharesEqualJobsBetweenCredentials(t *testing.T) {
+	r, st := newRefresher(t, perCredAPI{runningPage()})
+	ctx := context.Background()
+	a, err := r.Watch(ctx, credA, "acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-st.entered
+	b, err := r.Watch(ctx, credB, "acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-st.entered
+	ja, _, _ := a.Job("j1")
+	jb, _, _ := b.Job("j1")
+	if ja == nil || ja != jb {
+		t.Errorf("j1: two copies (%p, %p), want one shared", ja, jb)
+	}
+	ja, _, _ = a.Job("j2")
+	jb, _, _ = b.Job("j2")
+	if ja == jb || ja.MessagesSuccessful != 0 || jb.MessagesSuccessful != 99 {
+		t.Errorf("j2: credential A sees %d, B sees %d (shared %t); want each its own read", ja.MessagesSuccessful, jb.MessagesSuccessful, ja == jb)
+	}
+}

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
@@ -72,6 +73,7 @@ type builder struct {
 	prev, next *Snapshot
 	version    uint64 // the version a change gets
 	changed    bool
+	pool       *jobPool // shares equal jobs between feeds; nil shares nothing
 }
 
 // newBuilder starts the snapshot after prev; a change is given version.
@@ -93,6 +95,7 @@ func (b *builder) put(job *apiclient.Job, at, tried time.Time, err error) {
 	if old, ok := b.prev.Entry(job.ID); ok && sameJob(old.Job, job) {
 		e.Job, e.Version = old.Job, old.Version
 	} else {
+		e.Job = b.pool.share(job)
 		b.changed = true
 	}
 	b.next.Jobs[job.ID] = e
@@ -141,4 +144,33 @@ func equalIDs(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// maxPooledJobs bounds a jobPool; when full it starts over.
+const maxPooledJobs = 50_000
+
+// jobPool keeps one copy of each job that several feeds read the same: 500
+// analysts with their own tokens watching one account would otherwise hold
+// 500 copies of the same 100 jobs. Only equal values are shared, so a feed
+// still holds exactly what its own credential's read returned.
+type jobPool struct {
+	mu   sync.Mutex
+	jobs map[string]*apiclient.Job
+}
+
+// share returns the pooled job equal to job, or pools job.
+func (p *jobPool) share(job *apiclient.Job) *apiclient.Job {
+	if p == nil {
+		return job
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cur, ok := p.jobs[job.ID]; ok && sameJob(cur, job) {
+		return cur
+	}
+	if p.jobs == nil || len(p.jobs) >= maxPooledJobs {
+		p.jobs = map[string]*apiclient.Job{}
+	}
+	p.jobs[job.ID] = job
+	return job
 }
