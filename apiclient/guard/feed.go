@@ -92,7 +92,7 @@ func (r *Refresher) refresh(f *feed, deadline time.Time, requestID string, done 
 	}
 	r.mu.Unlock()
 
-	jobs, info, err := r.api.ListJobs(ctx, f.cred, f.account, apiclient.ListJobsOptions{Page: 1, PerPage: r.perPage})
+	jobs, info, err := r.api.ListJobs(Transient(ctx), f.cred, f.account, apiclient.ListJobsOptions{Page: 1, PerPage: r.perPage})
 	tried := r.now()
 	at, stale := tried, error(nil)
 	if t, why := StaleReason(ctx); err == nil && !t.IsZero() {

@@ -92,12 +92,13 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 	var zero T
 	ck := Key(cred)
 	noCache := ctx.Value(noCacheKey{}) != nil
+	transient := ctx.Value(transientKey{}) != nil
 	a, ok, gen := g.cached(ck, key)
 	if ok && !noCache && g.now().Sub(a.at) < g.ttl {
 		g.observeRead(ReadHit)
 		return a.val.(T), nil
 	}
-	flightKey := fmt.Sprintf("%s|%d|%t|%s", ck, gen, noCache, key)
+	flightKey := fmt.Sprintf("%s|%d|%t|%t|%s", ck, gen, noCache, transient, key)
 	ch := g.sf.DoChan(flightKey, func() (any, error) {
 		if a, ok, _ := g.cached(ck, key); ok && !noCache && g.now().Sub(a.at) < g.ttl {
 			return flight{val: a.val, at: a.at, hit: true}, nil // filled while this flight waited to start
@@ -109,7 +110,10 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 			defer cancel()
 		}
 		val, err := call(shared)
-		at := g.record(ck, key, gen, val, err)
+		at := g.now()
+		if !transient {
+			at = g.record(ck, key, gen, val, err)
+		}
 		if err != nil && !noCache && servesStale(err) {
 			if a, ok, _ := g.cached(ck, key); ok {
 				return flight{val: a.val, at: a.at, stale: err}, nil

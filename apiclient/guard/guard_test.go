@@ -209,3 +209,22 @@ func TestGuardOptionsValidated(t *testing.T) {
 		t.Errorf("a small budget with the default headroom: %v", err)
 	}
 }
+
+// A transient read (the Refresher's) is not kept: the next read asks again,
+// and the cache holds nothing for it.
+func TestGuardTransientReadsAreNotKept(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{GetJobFn: func(ctx context.Context, cred apiclient.Credential, a, j string) (*apiclient.Job, error) {
+		return &apiclient.Job{ID: j}, nil
+	}}
+	g, _ := newGuard(api, 1200, 200)
+	ctx := context.Background()
+	g.GetJob(guard.Transient(ctx), credA, "acct", "job")
+	if _, _, ok := g.Known(credA, "acct", "job"); ok {
+		t.Error("the transient answer was kept")
+	}
+	g.GetJob(ctx, credA, "acct", "job")
+	if n := api.calls.Load(); n != 2 {
+		t.Errorf("calls = %d, want 2 (nothing kept from the transient read)", n)
+	}
+}

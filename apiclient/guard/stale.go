@@ -9,8 +9,9 @@ import (
 // Context markers: a request's stale marker, and a read that must not be
 // answered from the cache.
 type (
-	staleKey   struct{}
-	noCacheKey struct{}
+	staleKey     struct{}
+	noCacheKey   struct{}
+	transientKey struct{}
 )
 
 // WithStaleMarker returns a context in which the Guard records that it served
@@ -60,3 +61,10 @@ func markStale(ctx context.Context, at time.Time, why error) {
 // Uncached returns a context whose reads go to Cloudflare (within the budget)
 // and are never answered from the cache: for testing a credential.
 func Uncached(ctx context.Context) context.Context { return context.WithValue(ctx, noCacheKey{}, true) }
+
+// Transient returns a context whose answers the Guard does not keep: the
+// caller keeps its own (the Refresher's snapshots). Without it every feed's
+// page of 100 jobs would be held twice, once per credential in the cache.
+func Transient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, transientKey{}, true)
+}
