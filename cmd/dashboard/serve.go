@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,10 +19,6 @@ import (
 	"github.com/respond/bulkjobs/web"
 	"github.com/respond/bulkjobs/web/metrics"
 )
-
-// defaultMemoryLimit is the Go runtime's soft memory limit unless
-// GOMEMLIMIT is set.
-const defaultMemoryLimit = 100 << 20
 
 // serve runs the dashboard until ctx ends.
 func serve(ctx context.Context, env environment, args []string) error {
@@ -49,11 +44,6 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, env.stderr)
-	if env.getenv("GOMEMLIMIT") == "" {
-		// A soft limit makes the collector return a login burst's argon2
-		// memory before the heap doubles; GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
