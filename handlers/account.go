@@ -37,17 +37,12 @@ func (h *Handler) ChangePassword(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
 		return h.renderAccount(c, http.StatusTooManyRequests, map[string]string{"form": "Too many wrong passwords. Try again in " + apiclient.HumanDuration(wait) + "."})
 	}
-	if v := h.Logins.Check(attempt); v.Wait > 0 {
-		return tooMany(v.Wait)
-	}
-	release, err := h.hashSlot(c)
-	if err != nil {
+	v, done, err := h.startPasswordCheck(c, attempt)
+	if err != nil || done == nil {
+		if err == nil {
+			err = tooMany(v.Wait)
+		}
 		return err
-	}
-	defer release()
-	v, done := h.Logins.Start(attempt)
-	if done == nil {
-		return tooMany(v.Wait)
 	}
 	_, hash, err := h.Store.UserByEmail(ctx, u.Email)
 	if err != nil {

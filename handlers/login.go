@@ -32,22 +32,15 @@ func (h *Handler) Login(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
 		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in "+apiclient.HumanDuration(wait)+".")
 	}
-	if v := h.Logins.Check(attempt); v.Wait > 0 {
-		return tooMany(v.Wait)
-	}
-	release, err := h.hashSlot(c)
-	if err != nil {
+	v, done, err := h.startPasswordCheck(c, attempt)
+	if err != nil || done == nil {
+		if err == nil {
+			err = tooMany(v.Wait)
+		}
 		return err
 	}
-	defer release()
-	// Again now that this attempt holds a slot: guesses that waited for
-	// slots together must not all get past the limit.
-	v, done := h.Logins.Start(attempt)
-	if done == nil {
-		return tooMany(v.Wait)
-	}
 	failed := false
-	defer func() { done(failed) }() // before release: the next slot sees it
+	defer func() { done(failed) }()
 	u, hash, err := h.Store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -82,6 +75,28 @@ func trustDetail(a loginlimit.Attempt, v loginlimit.Verdict) string {
 		return "device cookie over its own limit; counted as a new browser"
 	}
 	return "new browser (no device cookie)"
+}
+
+// startPasswordCheck applies the login limits around a hash slot: refused
+// early when attempt is over a limit, then, once it holds a slot, checked
+// again (guesses that waited for slots together must not all get past the
+// limit). A nil done with a nil error means refused: v.Wait says for how
+// long. Otherwise the caller must call done(failed) once the password is
+// checked; it records the outcome, then frees the slot for the next check.
+func (h *Handler) startPasswordCheck(c echo.Context, attempt loginlimit.Attempt) (loginlimit.Verdict, func(failed bool), error) {
+	if v := h.Logins.Check(attempt); v.Wait > 0 {
+		return v, nil, nil
+	}
+	release, err := h.hashSlot(c)
+	if err != nil {
+		return loginlimit.Verdict{}, nil, err
+	}
+	v, done := h.Logins.Start(attempt)
+	if done == nil {
+		release()
+		return v, nil, nil
+	}
+	return v, func(failed bool) { done(failed); release() }, nil
 }
 
 // hashSlot waits for one of the password-hashing slots (argon2id takes 19 MiB
