@@ -45,9 +45,10 @@ type Guard struct {
 	// observer is told how each read was answered; nil: nobody is.
 	observer Observer
 
-	sf    singleflight.Group
-	mu    sync.Mutex
-	creds map[string]*credState
+	sf     singleflight.Group
+	mu     sync.Mutex
+	creds  map[string]*credState
+	shared sharedAnswers
 }
 
 // maxAnswersPerCred bounds the cache of one credential.
@@ -60,11 +61,15 @@ type credState struct {
 	gen     int       // bumped when a job's answers are dropped; flights of older generations are not joined or cached
 }
 
-// answer is one cached read.
+// answer is one cached read. Its value is shared with every other
+// credential whose read returned the same (see sharedAnswers).
 type answer struct {
-	val any
+	box *boxed
 	at  time.Time
 }
+
+// val returns the answer's value.
+func (a answer) val() any { return a.box.val }
 
 // New wraps next. Of o it uses TTL, Window, Now and Observer, and checks the rest as
 // NewTransport does.
@@ -96,12 +101,12 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 	a, ok, gen := g.cached(ck, key)
 	if ok && !noCache && g.now().Sub(a.at) < g.ttl {
 		g.observeRead(ReadHit)
-		return a.val.(T), nil
+		return a.val().(T), nil
 	}
 	flightKey := fmt.Sprintf("%s|%d|%t|%t|%s", ck, gen, noCache, transient, key)
 	ch := g.sf.DoChan(flightKey, func() (any, error) {
 		if a, ok, _ := g.cached(ck, key); ok && !noCache && g.now().Sub(a.at) < g.ttl {
-			return flight{val: a.val, at: a.at, hit: true}, nil // filled while this flight waited to start
+			return flight{val: a.val(), at: a.at, hit: true}, nil // filled while this flight waited to start
 		}
 		shared := context.WithoutCancel(ctx)
 		if d, ok := ctx.Deadline(); ok {
@@ -116,7 +121,7 @@ func read[T any](g *Guard, ctx context.Context, cred apiclient.Credential, key s
 		}
 		if err != nil && !noCache && servesStale(err) {
 			if a, ok, _ := g.cached(ck, key); ok {
-				return flight{val: a.val, at: a.at, stale: err}, nil
+				return flight{val: a.val(), at: a.at, stale: err}, nil
 			}
 		}
 		if err != nil {
@@ -199,7 +204,7 @@ func (g *Guard) record(ck, key string, gen int, val any, err error) time.Time {
 	st := g.state(ck)
 	now := g.now()
 	if err == nil && gen == st.gen {
-		st.answers[key] = answer{val: val, at: now}
+		st.answers[key] = answer{box: g.shared.share(key, val), at: now}
 		if len(st.answers) > maxAnswersPerCred {
 			oldest := key
 			for k, a := range st.answers {
@@ -220,7 +225,7 @@ func (g *Guard) Known(cred apiclient.Credential, accountID, jobID string) (*apic
 	if !ok {
 		return nil, time.Time{}, false
 	}
-	return a.val.(*apiclient.Job), a.at, true
+	return a.val().(*apiclient.Job), a.at, true
 }
 
 // ListJobs reads through the guard.
@@ -283,7 +288,7 @@ func (g *Guard) CancelJob(ctx context.Context, cred apiclient.Credential, accoun
 	if err == nil && cancelled != nil && cancelled.Status.Terminal() {
 		// An answer that shows the job still running says nothing certain
 		// about it after the cancel; only a terminal one is kept.
-		st.answers["get"+job] = answer{val: cancelled, at: g.now()}
+		st.answers["get"+job] = answer{box: &boxed{val: cancelled}, at: g.now()}
 	}
 	return cancelled, err
 }
