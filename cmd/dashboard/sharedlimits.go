@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient/guard"
@@ -56,6 +58,10 @@ type sharedBudget struct {
 	fleet *store.FleetBudget
 	local *guard.MemoryBudget
 	log   *slog.Logger
+	// usageDown is when a Usage last failed (UnixNano, real time): a
+	// scrape asks once per credential, and while the database does not
+	// answer the others fail at once instead of waiting for it each.
+	usageDown atomic.Int64
 }
 
 // sharedBudgetTimeout bounds one call to PostgreSQL, so that a database
@@ -124,12 +130,17 @@ func (b *sharedBudget) Block(ctx context.Context, key string, until time.Time) e
 // and block of the credential (what every replica decides by), not this
 // process's share.
 func (b *sharedBudget) Usage(ctx context.Context, key string, now time.Time) (guard.Usage, error) {
+	if down := b.usageDown.Load(); down != 0 && time.Since(time.Unix(0, down)) < sharedBudgetTimeout {
+		return guard.Usage{}, errors.New("shared budget: the database did not answer a moment ago")
+	}
 	fctx, cancel := context.WithTimeout(ctx, sharedBudgetTimeout)
 	defer cancel()
 	u, err := b.fleet.Usage(fctx, key, now)
 	if err != nil {
+		b.usageDown.Store(time.Now().UnixNano())
 		return guard.Usage{}, err
 	}
+	b.usageDown.Store(0)
 	limit, reads := b.fleet.Limits()
 	return guard.Usage{Sent: u.Sent, Limit: limit, Reads: reads, BlockedUntil: u.BlockedUntil}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,6 +143,11 @@ func TestSharedBudgetDuringAnOutage(t *testing.T) {
 	if h, err := b.Take(ctx, "blocked", true, now); err != nil || h == nil || !errors.Is(h.Reason, guard.ErrBlocked) {
 		t.Errorf("cancel during the outage and a known block = %v, %v; want held for the block", h, err)
 	}
+	for range 2 { // the metrics get no number rather than a wrong one
+		if u, err := b.Usage(ctx, "k", now); err == nil {
+			t.Errorf("Usage() during the outage = %+v, nil; want an error", u)
+		}
+	}
 }
 
 // countingUpstream is the simulator behind a counter of requests by method.
@@ -176,6 +182,7 @@ func TestTwoDashboardsShareOneBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ms []*metrics.Metrics
 	var apis []interface {
 		GetJob(context.Context, apiclient.Credential, string, string) (*apiclient.Job, error)
 		CancelJob(context.Context, apiclient.Credential, string, string) (*apiclient.Job, error)
@@ -194,6 +201,7 @@ func TestTwoDashboardsShareOneBudget(t *testing.T) {
 			t.Errorf("the login limiter on PostgreSQL is %T, want *loginlimit.Shared", h.Logins)
 		}
 		apis = append(apis, h.API)
+		ms = append(ms, m)
 	}
 	cred := apiclient.Credential{APIToken: cfsim.DemoWriteToken}
 	const job = "52fb7adc-02ed-4225-a484-c02787b1eed3"
@@ -215,6 +223,18 @@ func TestTwoDashboardsShareOneBudget(t *testing.T) {
 	}
 	if _, err := apis[1].CancelJob(context.Background(), cred, cfsim.DemoAccountID, job); err != nil || posts.Load() != 1 {
 		t.Errorf("cancel after the reads: %v, %d POSTs; want it sent once", err, posts.Load())
+	}
+	// Each replica's metrics show the fleet's budget: 51 of 60 spent.
+	for i, m := range ms {
+		m.CredentialUsed("cred-1", cfsim.DemoAccountID, guard.Key(cred))
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		for _, line := range []string{`dashboard_upstream_budget_remaining{credential="cred-1",kind="read"} 0`,
+			`dashboard_upstream_budget_remaining{credential="cred-1",kind="write"} 9`} {
+			if !strings.Contains(rec.Body.String(), line) {
+				t.Errorf("replica %d's metrics lack %s", i+1, line)
+			}
+		}
 	}
 }
 
