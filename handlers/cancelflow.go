@@ -189,7 +189,10 @@ func (h *Handler) cancelUpstream(ctx, readCtx context.Context, cred apiclient.Cr
 	case errors.Is(err, apiclient.ErrRateLimited):
 		res.outcome = "rate_limited"
 	}
-	ambiguous := errors.Is(err, apiclient.ErrUnavailable) || errors.Is(err, apiclient.ErrInvalidResponse)
+	// A held request never left the process: whatever its class, Cloudflare
+	// did not see it, so there is nothing to read back.
+	ambiguous := !errors.Is(err, apiclient.ErrHeld) &&
+		(errors.Is(err, apiclient.ErrUnavailable) || errors.Is(err, apiclient.ErrInvalidResponse))
 	if !ambiguous && !errors.Is(err, apiclient.ErrBadRequest) {
 		// Nothing changed upstream: show the job as last known, with the reason.
 		res.job = h.lastKnown(readCtx, cred, accountID, jobID)

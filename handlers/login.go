@@ -84,19 +84,36 @@ func trustDetail(a loginlimit.Attempt, v loginlimit.Verdict) string {
 // long. Otherwise the caller must call done(failed) once the password is
 // checked; it records the outcome, then frees the slot for the next check.
 func (h *Handler) startPasswordCheck(c echo.Context, attempt loginlimit.Attempt) (loginlimit.Verdict, func(failed bool), error) {
-	if v := h.Logins.Check(attempt); v.Wait > 0 {
-		return v, nil, nil
+	ctx := c.Request().Context()
+	if v, err := h.Logins.Check(ctx, attempt); err != nil || v.Wait > 0 {
+		return v, nil, h.limitsUnreadable(c, err)
 	}
 	release, err := h.hashSlot(c)
 	if err != nil {
 		return loginlimit.Verdict{}, nil, err
 	}
-	v, done := h.Logins.Start(attempt)
-	if done == nil {
+	v, done, err := h.Logins.Start(ctx, attempt)
+	if err != nil || done == nil {
 		release()
-		return v, nil, nil
+		return v, nil, h.limitsUnreadable(c, err)
 	}
 	return v, func(failed bool) { done(failed); release() }, nil
+}
+
+// limitsUnreadable answers an attempt whose login limits could not be read
+// (with several replicas they are in the database): no password is checked
+// unlimited, and the analyst is told why and to retry. nil stays nil.
+func (h *Handler) limitsUnreadable(c echo.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, c.Request().Context().Err()) {
+		return err // the client went away
+	}
+	h.Log.Error("read the login limits", "err", err.Error())
+	c.Response().Header().Set("Retry-After", "5")
+	return echo.NewHTTPError(http.StatusServiceUnavailable,
+		"The password was not checked: the dashboard's database, which keeps the failed attempts of every replica, did not answer. Try again in a few seconds.")
 }
 
 // hashSlot waits for one of the password-hashing slots (argon2id takes 19 MiB

@@ -51,7 +51,7 @@ func (h *Handler) whyUnreadAt(err error, tried time.Time) string {
 			return "Cloudflare rate-limits this credential until " + clockUTC(tried.Add(apiErr.RetryAfter)) + "."
 		}
 		return "Cloudflare rate-limits this credential for a few minutes."
-	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen):
+	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen), errors.Is(err, guard.ErrBudgetUnavailable):
 		return explain(err) // the guard's hold: why, and until when
 	case errors.Is(err, apiclient.ErrUnavailable):
 		switch {

@@ -76,10 +76,19 @@ func upstreamStatus(c echo.Context, err error) int {
 	return statusFor(err)
 }
 
+// budgetUnavailable explains a request the guard could not count: with
+// several replicas the budget is counted in the database, and a request it
+// cannot count is not sent.
+const budgetUnavailable = "Nothing was sent to Cloudflare: the dashboard's database, where the requests of every replica are counted, " +
+	"did not answer. Try again in a few seconds."
+
 // explain is apiclient.Explain plus the guard's own holds: a spent read
 // budget and an open breaker (both leave cancels free; a Retry-After block
 // does not, and apiclient.Explain says so).
 func explain(err error) string {
+	if errors.Is(err, guard.ErrBudgetUnavailable) {
+		return budgetUnavailable
+	}
 	var hold *guard.Hold
 	if !errors.As(err, &hold) {
 		return apiclient.Explain(err)
@@ -99,7 +108,7 @@ func explain(err error) string {
 // statusFor maps an upstream error to the dashboard's answer status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen):
+	case errors.Is(err, guard.ErrReadBudget), errors.Is(err, guard.ErrBreakerOpen), errors.Is(err, guard.ErrBudgetUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, apiclient.ErrNotFound):
 		return http.StatusNotFound

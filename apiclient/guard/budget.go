@@ -25,6 +25,13 @@ var (
 	ErrBreakerOpen = errors.New("circuit breaker open")
 )
 
+// ErrBudgetUnavailable: the Budget could not count the request (a budget
+// shared through a database that did not answer), so the Transport did not
+// send it. It is no Hold reason: nothing says until when. A Budget that
+// would rather send a cancel uncounted than hold it answers for it instead
+// of failing (see cmd/dashboard's fleet budget).
+var ErrBudgetUnavailable = errors.New("the request budget could not be counted")
+
 // Hold says why a request was held back before it was sent, and until when.
 type Hold struct {
 	Reason   error     // ErrReadBudget, ErrWriteBudget, ErrBlocked or ErrBreakerOpen

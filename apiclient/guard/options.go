@@ -26,6 +26,11 @@ type Options struct {
 	BreakerMaxCoolDown time.Duration
 }
 
+// WithDefaults returns o with the defaults filled in, as New and
+// NewTransport use it, or why o is refused. A Budget built outside the
+// guard takes its Limit, Headroom and Window from here.
+func (o Options) WithDefaults() (Options, error) { return o.withDefaults() }
+
 // withDefaults fills in the defaults and checks the values.
 func (o Options) withDefaults() (Options, error) {
 	if o.TTL == 0 {

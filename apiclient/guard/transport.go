@@ -81,7 +81,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if err != nil {
 			closeBody(req)
-			return nil, &apiclient.HeldError{Class: apiclient.ErrUnavailable, Err: fmt.Errorf("guard: count the request: %w", err)}
+			return nil, &apiclient.HeldError{Class: apiclient.ErrUnavailable, Err: fmt.Errorf("guard: %w: %w", ErrBudgetUnavailable, err)}
 		}
 	}
 	if hold != nil {

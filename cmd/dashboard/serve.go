@@ -162,7 +162,12 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Metrics) (*handlers.Handler, *guard.Refresher, error) {
 	// Every request to Cloudflare, retries included, is counted where it
 	// leaves the process: the Transport under the client.
-	upstream := guard.Options{Limit: cfg.UpstreamBudget, Observer: m}
+	// On PostgreSQL the budget and the login limits are the fleet's.
+	upstream, logins, err := sharedLimits(st, guard.Options{Limit: cfg.UpstreamBudget, Observer: m},
+		loginlimit.Options{Window: 15 * time.Minute, PerAccount: 5, PerAddr: 50, PerDevice: 5}, log)
+	if err != nil {
+		return nil, nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
+	}
 	transport, err := guard.NewTransport(http.DefaultTransport, upstream)
 	if err != nil {
 		return nil, nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
@@ -201,7 +206,7 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Met
 		API:             api,
 		Live:            live,
 		Sessions:        sm,
-		Logins:          loginlimit.New(loginlimit.Options{Window: 15 * time.Minute, PerAccount: 5, PerAddr: 50, PerDevice: 5}),
+		Logins:          logins,
 		Log:             log,
 		PublicURL:       cfg.PublicURL,
 		UpstreamTimeout: cfg.UpstreamTimeout,

@@ -14,6 +14,7 @@
 package loginlimit
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"time"
@@ -28,19 +29,23 @@ import (
 // outcome. Start counts the checks in progress, so guesses that waited for a
 // slot together cannot all get through; see Memory for the exact rule.
 //
-// Memory keeps everything in this process. A PostgreSQL implementation
-// (issue 10, several replicas) can fill the same shape: failures become rows
-// keyed as Keys returns them, Check and Start count them within the window,
-// and the checks in progress stay counted per process, where a crash cannot
-// leave them behind.
+// Memory keeps everything in this process. Shared keeps the failures where
+// every replica reads them (PostgreSQL, through a FailureStore), keyed by
+// AccountKey, AddrKey and DeviceKey, and counts them within the window; the
+// checks in progress stay counted per process, where a crash cannot leave
+// them behind.
+//
+// An error means the limits could not be read (the database did not
+// answer): the caller refuses the attempt with a sentence saying so, since
+// an unchecked limit would let guesses through.
 type Limiter interface {
 	// Check reports whether a may go ahead. It records nothing.
-	Check(a Attempt) Verdict
+	Check(ctx context.Context, a Attempt) (Verdict, error)
 	// Start checks a again, counting the checks in progress, and when it is
 	// allowed marks one more check in progress. done is nil when it is
-	// refused; otherwise it must be called exactly once, with failed true
-	// only when the password check failed.
-	Start(a Attempt) (v Verdict, done func(failed bool))
+	// refused or err is set; otherwise it must be called exactly once, with
+	// failed true only when the password check failed.
+	Start(ctx context.Context, a Attempt) (v Verdict, done func(failed bool), err error)
 }
 
 // Attempt is one login attempt.

@@ -1,6 +1,7 @@
 package loginlimit
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -12,20 +13,9 @@ import (
 // locks out analysts who have no entry.
 const maxKeys = 100_000
 
-// inFlightWait is the wait given when only checks in progress reach a limit:
-// they end within moments.
-const inFlightWait = time.Second
-
 // Memory is a Limiter kept in this process's memory. With several replicas
-// each one counts on its own.
-//
-// A key is over its limit when its failures within the window reach the
-// limit, or when it has at least one failure and its failures plus its
-// checks in progress reach it. Checks in progress count only once a key has
-// failed: until then nothing suggests guessing, and correct logins that
-// arrive together (a team behind one proxy at the start of an incident) must
-// never be refused. So guesses can pass a limit only by as many as there are
-// password-hashing slots, all started before the first of them failed.
+// each one counts on its own; Shared counts the failures of all of them.
+// Both decide by the rule of decide and waitFor.
 type Memory struct {
 	mu   sync.Mutex
 	o    Options
@@ -43,42 +33,28 @@ func New(o Options) *Memory {
 	return &Memory{o: o.withDefaults(), keys: map[string]*entry{}}
 }
 
-// Check implements Limiter.
-func (m *Memory) Check(a Attempt) Verdict {
+// Check implements Limiter. It never fails.
+func (m *Memory) Check(_ context.Context, a Attempt) (Verdict, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, _ := m.decide(a)
-	return v
+	v, _ := decide(m.o, a, m.wait)
+	return v, nil
 }
 
-// Start implements Limiter.
-func (m *Memory) Start(a Attempt) (Verdict, func(failed bool)) {
+// Start implements Limiter. It never fails.
+func (m *Memory) Start(_ context.Context, a Attempt) (Verdict, func(failed bool), error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, keys := m.decide(a)
+	v, keys := decide(m.o, a, m.wait)
 	if v.Wait > 0 {
-		return v, nil
+		return v, nil, nil
 	}
 	m.makeRoom(len(keys))
 	for _, k := range keys {
 		m.entry(k).inflight++
 	}
 	var once sync.Once
-	return v, func(failed bool) { once.Do(func() { m.finish(keys, failed) }) }
-}
-
-// decide returns the verdict for a and the keys it is counted against: its
-// device cookie's alone while that is within its limit, else the account's
-// and the address's.
-func (m *Memory) decide(a Attempt) (Verdict, []string) {
-	if a.Device != "" {
-		dk := DeviceKey(a.Device)
-		if m.wait(dk, m.o.PerDevice) == 0 {
-			return Verdict{Trusted: true}, []string{dk}
-		}
-	}
-	ek, ak := AccountKey(a.Email), AddrKey(a.Addr)
-	return Verdict{Wait: max(m.wait(ek, m.o.PerAccount), m.wait(ak, m.o.PerAddr))}, []string{ek, ak}
+	return v, func(failed bool) { once.Do(func() { m.finish(keys, failed) }) }, nil
 }
 
 // finish ends a check on keys and records a failure when it failed.
@@ -104,18 +80,13 @@ func (m *Memory) finish(keys []string, failed bool) {
 	}
 }
 
-// wait returns how long key must wait, 0 when it may try.
+// wait returns how long key must wait, 0 when it may try. m.mu is held.
 func (m *Memory) wait(key string, limit int) time.Duration {
 	e := m.prune(key)
-	switch {
-	case e == nil || len(e.fails) == 0:
+	if e == nil {
 		return 0
-	case len(e.fails) >= limit:
-		return e.fails[len(e.fails)-limit].Add(m.o.Window).Sub(m.o.Now())
-	case len(e.fails)+e.inflight >= limit:
-		return inFlightWait
 	}
-	return 0
+	return waitFor(e.fails, e.inflight, limit, m.o.Now(), m.o.Window)
 }
 
 // entry returns key's entry, creating it.

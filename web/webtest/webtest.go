@@ -82,6 +82,7 @@ type Options struct {
 	Principals []cfsim.Principal // extra simulator tokens
 	Upstream   http.Handler      // answers in place of the simulator (hostile-upstream tests)
 	TLS        bool              // serve the dashboard over https (Secure cookies, HSTS)
+	Budget     guard.Budget      // the Transport's budget; nil: a MemoryBudget
 }
 
 // New starts an App; everything stops when the test ends.
@@ -208,7 +209,7 @@ func New(t testing.TB, opts Options) *App {
 // guardOptions runs the upstream guard and its Transport on the fake clock,
 // with Cloudflare's limit, or none when the simulator's limit is off.
 func guardOptions(opts Options, clock *cfsim.FakeClock) guard.Options {
-	o := guard.Options{Now: clock.Now}
+	o := guard.Options{Now: clock.Now, Budget: opts.Budget}
 	if opts.RateLimit < 0 {
 		o.Limit, o.Headroom = 1<<30, 200
 	}
