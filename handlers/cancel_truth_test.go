@@ -66,9 +66,16 @@ func (u *lazyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newLazyApp(t *testing.T) (*webtest.App, *lazyUpstream) {
 	t.Helper()
+	return newLazyAppWith(t, webtest.Options{})
+}
+
+// newLazyAppWith is newLazyApp with options (the upstream is the lazy one).
+func newLazyAppWith(t *testing.T, opts webtest.Options) (*webtest.App, *lazyUpstream) {
+	t.Helper()
 	up := &lazyUpstream{}
 	up.ignore.Store(true)
-	up.app = webtest.New(t, webtest.Options{Upstream: up})
+	opts.Upstream = up
+	up.app = webtest.New(t, opts)
 	return up.app, up
 }
 
@@ -188,7 +195,16 @@ func TestCancelTwoRespondersOnePOST(t *testing.T) {
 // outcome and shows the job.
 func TestCancelAcrossReplicasOnePOST(t *testing.T) {
 	t.Parallel()
-	app, up := newLazyApp(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testCancelAcrossReplicasOnePOST(t, webtest.Options{Postgres: backend == "postgres"})
+		})
+	}
+}
+
+func testCancelAcrossReplicasOnePOST(t *testing.T, opts webtest.Options) {
+	app, up := newLazyAppWith(t, opts)
 	up.ignore.Store(false)
 	release := make(chan struct{})
 	var once sync.Once
