@@ -233,6 +233,14 @@ func testCancelAcrossReplicasOnePOST(t *testing.T, opts webtest.Options) {
 			t.Errorf("card %q, want CANCELLED\n%s", st, body)
 		}
 	}
+	// The replica's responder pressed Cancel too: the audit log says so, and
+	// so does their card.
+	if n, joined := countAudit(app, processingJob, ""), countAudit(app, processingJob, "joined"); n != 2 || joined != 1 {
+		t.Errorf("audit rows of the job: %d, %d of them joined; want 2: the cancel and the replica's request that joined it", n, joined)
+	}
+	if !strings.Contains(second, "was already cancelling this job") {
+		t.Errorf("the replica's responder is not told a colleague did it:\n%s", second)
+	}
 }
 
 // Defect 2: denied attempts by a viewer cannot hide a cancel, and a repeat
