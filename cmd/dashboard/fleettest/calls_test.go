@@ -33,6 +33,9 @@ func TestFleetUpstreamCalls(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	if len(results) != 2 {
+		t.Skip("the fleets were skipped")
+	}
 	for _, who := range []string{ada, bo} {
 		one, three := results[1][who], results[3][who]
 		t.Logf("%s: %d upstream calls with 1 replica, %d with 3 (10 tabs over %s)", who, one, three, d)
