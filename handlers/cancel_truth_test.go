@@ -66,9 +66,16 @@ func (u *lazyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newLazyApp(t *testing.T) (*webtest.App, *lazyUpstream) {
 	t.Helper()
+	return newLazyAppWith(t, webtest.Options{})
+}
+
+// newLazyAppWith is newLazyApp with options (the upstream is the lazy one).
+func newLazyAppWith(t *testing.T, opts webtest.Options) (*webtest.App, *lazyUpstream) {
+	t.Helper()
 	up := &lazyUpstream{}
 	up.ignore.Store(true)
-	up.app = webtest.New(t, webtest.Options{Upstream: up})
+	opts.Upstream = up
+	up.app = webtest.New(t, opts)
 	return up.app, up
 }
 
@@ -188,7 +195,16 @@ func TestCancelTwoRespondersOnePOST(t *testing.T) {
 // outcome and shows the job.
 func TestCancelAcrossReplicasOnePOST(t *testing.T) {
 	t.Parallel()
-	app, up := newLazyApp(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testCancelAcrossReplicasOnePOST(t, webtest.Options{Postgres: backend == "postgres"})
+		})
+	}
+}
+
+func testCancelAcrossReplicasOnePOST(t *testing.T, opts webtest.Options) {
+	app, up := newLazyAppWith(t, opts)
 	up.ignore.Store(false)
 	release := make(chan struct{})
 	var once sync.Once
@@ -216,6 +232,14 @@ func TestCancelAcrossReplicasOnePOST(t *testing.T) {
 		if st, _ := doc(t, body).Find(`[data-testid="job-card"]`).Attr("data-status"); st != "CANCELLED" {
 			t.Errorf("card %q, want CANCELLED\n%s", st, body)
 		}
+	}
+	// The replica's responder pressed Cancel too: the audit log says so, and
+	// so does their card.
+	if n, joined := countAudit(app, processingJob, ""), countAudit(app, processingJob, "joined"); n != 2 || joined != 1 {
+		t.Errorf("audit rows of the job: %d, %d of them joined; want 2: the cancel and the replica's request that joined it", n, joined)
+	}
+	if !strings.Contains(second, "was already cancelling this job") {
+		t.Errorf("the replica's responder is not told a colleague did it:\n%s", second)
 	}
 }
 

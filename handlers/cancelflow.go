@@ -43,6 +43,7 @@ type cancelResult struct {
 	err     error          // the upstream error, if any
 	by      string         // email of the responder whose request made the call
 	auditID int64          // the audit row of that call
+	joined  bool           // another process's cancel (auditID) did the work; this one sent nothing
 }
 
 // cancelOnce runs at most one cancel per job at a time. Within the process,
@@ -51,7 +52,8 @@ type cancelResult struct {
 // the database, the write-ahead audit row claims the job (store.BeginCancel)
 // and a second process waits for that row's outcome instead of sending a
 // second POST. Every request is audited: the one that called Cloudflare by
-// its write-ahead row, every other one as "joined".
+// its write-ahead row, every other one, here or in the waiting process, as
+// "joined".
 func (h *Handler) cancelOnce(c echo.Context, cred apiclient.Credential, ev store.AuditEvent) cancelResult {
 	ev = h.auditEvent(c, ev)
 	leader := false
@@ -62,18 +64,23 @@ func (h *Handler) cancelOnce(c echo.Context, cred apiclient.Credential, ev store
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), CancelBudget(h.UpstreamTimeout))
 		defer cancel()
 		res := h.runCancel(ctx, cred, ev)
-		h.recorder().CancelOutcome(res.outcome)
+		if !res.joined {
+			h.recorder().CancelOutcome(res.outcome)
+		}
 		return res, nil
 	})
 	res := (<-ch).Val.(cancelResult)
-	if !leader {
-		ev.Outcome = "joined"
-		h.recorder().CancelOutcome(ev.Outcome)
-		ev.Detail = fmt.Sprintf("joined the cancel by %s (audit #%d), which came to %q", res.by, res.auditID, res.outcome)
-		h.audit(c, ev)
-		if res.by != ev.UserEmail {
-			res.notice = joinedPrefix(res.by) + res.notice
-		}
+	if leader && !res.joined {
+		return res
+	}
+	// This request sent nothing: another request in this process, or another
+	// process's cancel of the job (joined), did the work.
+	ev.Outcome = "joined"
+	h.recorder().CancelOutcome(ev.Outcome)
+	ev.Detail = fmt.Sprintf("joined the cancel by %s (audit #%d), which came to %q", res.by, res.auditID, res.outcome)
+	h.audit(c, ev)
+	if res.by != ev.UserEmail && (!leader || res.notice != "") {
+		res.notice = joinedPrefix(res.by) + res.notice
 	}
 	return res
 }
@@ -135,7 +142,7 @@ func (h *Handler) awaitCancel(ctx context.Context, cred apiclient.Credential, ev
 			}
 		}
 	}
-	res := cancelResult{status: http.StatusOK, by: other.UserEmail, auditID: other.ID, outcome: other.Outcome}
+	res := cancelResult{status: http.StatusOK, by: other.UserEmail, auditID: other.ID, outcome: other.Outcome, joined: true}
 	res.job, _ = h.readBack(ctx, cred, ev.AccountID, ev.JobID)
 	res.current = res.job != nil
 	switch {

@@ -212,7 +212,7 @@ func (s *countedSQLite) SealedCredentialForAccount(ctx context.Context, userID i
 func TestPollsReadTheDatabaseOnce(t *testing.T) {
 	t.Parallel()
 	app := webtest.New(t, webtest.Options{})
-	counted := &countedSQLite{SQLite: app.Store}
+	counted := &countedSQLite{SQLite: app.Store.(*store.SQLite)}
 	app.Handler.Store = store.NewCache(counted, store.CacheOptions{Now: app.Clock.Now})
 	tab := app.Login(t, webtest.Viewer)
 	other := sameBrowser(t, app, tab)

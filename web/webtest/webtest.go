@@ -1,6 +1,7 @@
 // Package webtest starts the real dashboard for tests: the real Echo app, the
-// real SQLite store in a temporary folder and the Cloudflare simulator on a
-// fake clock, each on a loopback httptest server.
+// real SQLite store in a temporary folder (or a fresh PostgreSQL database,
+// Options.Postgres) and the Cloudflare simulator on a fake clock, each on a
+// loopback httptest server.
 package webtest
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/respond/bulkjobs/handlers"
 	"github.com/respond/bulkjobs/handlers/loginlimit"
 	"github.com/respond/bulkjobs/store"
+	"github.com/respond/bulkjobs/store/storetest"
 	"github.com/respond/bulkjobs/web"
 	"github.com/respond/bulkjobs/web/metrics"
 )
@@ -48,12 +50,12 @@ type App struct {
 	Sim     *cfsim.Server
 	SimURL  string
 	Clock   *cfsim.FakeClock
-	Store   *store.SQLite // the database itself; the handler reads it through a store.Cache
+	Store   store.Store // the database itself (*store.SQLite, or *store.Postgres); the handler reads it through a store.Cache
 	Handler *handlers.Handler
 	Users   map[string]store.User
 	Logs    *LogBuffer
 	Client  *apiclient.Client
-	DBPath  string
+	DBPath  string     // the SQLite file; "" on PostgreSQL
 	Echo    *echo.Echo // routes may be added by tests
 
 	// Transport is under Client: it counts what Client sends and holds the
@@ -83,6 +85,10 @@ type Options struct {
 	Upstream   http.Handler      // answers in place of the simulator (hostile-upstream tests)
 	TLS        bool              // serve the dashboard over https (Secure cookies, HSTS)
 	Budget     guard.Budget      // the Transport's budget; nil: a MemoryBudget
+	// Postgres runs the app on a fresh PostgreSQL database
+	// (storetest.PostgresURL) instead of SQLite: the test is skipped without
+	// STORE_POSTGRES_URL, and fails without it when STORE_REQUIRE_POSTGRES=1.
+	Postgres bool
 }
 
 // New starts an App; everything stops when the test ends.
@@ -111,8 +117,16 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "test.db")
-	st, err := store.OpenSQLite(context.Background(), dbPath, ring)
+	var st store.Store
+	dbPath := ""
+	if opts.Postgres {
+		// The database is dropped after the store is closed: cleanups run
+		// last first.
+		st, err = store.OpenPostgres(context.Background(), storetest.PostgresURL(t), ring)
+	} else {
+		dbPath = filepath.Join(dir, "test.db")
+		st, err = store.OpenSQLite(context.Background(), dbPath, ring)
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
