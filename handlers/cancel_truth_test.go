@@ -165,9 +165,8 @@ func TestCancelTwoRespondersOnePOST(t *testing.T) {
 			waitFor(t, func() bool { return up.posts.Load() == 1 })
 		}
 	}
-	// Let the second request reach the server while the first POST hangs.
-	waitFor(t, func() bool { return countAudit(app, processingJob, "") >= 1 })
-	time.Sleep(100 * time.Millisecond)
+	// The second request has joined the flight while the first POST hangs.
+	waitFor(t, func() bool { return app.Handler.CancelCalls() == 2 })
 	close(release)
 	wg.Wait()
 	if n := up.posts.Load(); n != 1 {
@@ -222,7 +221,7 @@ func testCancelAcrossReplicasOnePOST(t *testing.T, opts webtest.Options) {
 		_, body := replica.HTMXPost(t, b, jobPath(processingJob), cancelPath(processingJob), url.Values{})
 		done <- body
 	}()
-	time.Sleep(300 * time.Millisecond) // the replica is waiting on the claim
+	waitFor(t, func() bool { return replica.Handler.CancelAwaits() == 1 }) // the replica waits on the claim
 	close(release)
 	first, second := <-done, <-done
 	if n := up.posts.Load(); n != 1 {

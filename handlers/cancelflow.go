@@ -69,6 +69,7 @@ func (h *Handler) cancelOnce(c echo.Context, cred apiclient.Credential, ev store
 		}
 		return res, nil
 	})
+	h.cancelCalls.Add(1) // this request now leads or has joined the job's flight
 	res := (<-ch).Val.(cancelResult)
 	if leader && !res.joined {
 		return res
@@ -129,6 +130,7 @@ func (h *Handler) finishCancel(ctx context.Context, id int64, res cancelResult) 
 // job (its audit row other) to record its outcome, then shows the job as
 // Cloudflare has it now. Nothing is sent but that one read.
 func (h *Handler) awaitCancel(ctx context.Context, cred apiclient.Credential, ev store.AuditEvent, other store.AuditEvent) cancelResult {
+	h.cancelAwaits.Add(1)
 	wctx, cancel := context.WithTimeout(ctx, CancelBudget(h.UpstreamTimeout)-readBackTimeout)
 	defer cancel()
 	t := time.NewTicker(200 * time.Millisecond)

@@ -58,12 +58,18 @@ type Handler struct {
 	// Metrics, when set, is told of credentials used and cancel outcomes.
 	Metrics Recorder
 
-	cancels   singleflight.Group // one cancel per job at a time in this process, see cancelOnce
-	draining  atomic.Bool        // set by Drain
-	slotsOnce sync.Once
-	slots     chan struct{} // password-hashing slots, see hashSlot
-	liveOnce  sync.Once
-	live      Feeds
+	cancels singleflight.Group // one cancel per job at a time in this process, see cancelOnce
+	// cancelCalls counts requests that reached cancels (led or joined a
+	// flight), so tests can wait for a joiner instead of sleeping.
+	cancelCalls atomic.Int64
+	// cancelAwaits counts requests that waited for another process's
+	// cancel of a job (awaitCancel), for the same reason.
+	cancelAwaits atomic.Int64
+	draining     atomic.Bool // set by Drain
+	slotsOnce    sync.Once
+	slots        chan struct{} // password-hashing slots, see hashSlot
+	liveOnce     sync.Once
+	live         Feeds
 }
 
 // feeds returns Live, or the refresher made for a Handler built without one.
