@@ -1,7 +1,14 @@
 # syntax=docker/dockerfile:1
+# One static binary for both backends: the SQLite (modernc.org/sqlite) and
+# PostgreSQL (pgx) drivers are pure Go, so CGO_ENABLED=0 needs no C library.
+#
 # Build: docker build -t bulkjobs-dashboard .
-# Run:   docker run -p 8080:8080 -v dashboard-data:/data \
-#          -e DASHBOARD_PUBLIC_URL=https://dashboard.example.com bulkjobs-dashboard
+# SQLite, one replica (database and generated keys on the volume):
+#   docker run -d -p 8080:8080 -v dashboard-data:/data --env-file dashboard.env bulkjobs-dashboard
+# PostgreSQL, each of several replicas (dashboard.env: DASHBOARD_DATABASE_URL=postgres://…,
+# and the same DASHBOARD_ENCRYPTION_KEYS and DASHBOARD_SESSION_KEYS everywhere):
+#   docker run -d -p 8080:8080 --env-file dashboard.env bulkjobs-dashboard
+# See README "Deployment".
 # Go 1.27 carries the standard-library fixes that 1.26.8 lacks (see .ci/run).
 FROM golang:1.27-bookworm AS build
 WORKDIR /src
@@ -21,5 +28,9 @@ ENV DASHBOARD_ADDR=0.0.0.0:8080 \
 VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot
+# Distroless has no shell or curl: the binary checks itself (GET /readyz on
+# DASHBOARD_ADDR over loopback; exit 0 on 200, 1 while draining or without
+# the database).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["/dashboard", "healthcheck"]
 ENTRYPOINT ["/dashboard"]
 CMD ["serve"]

@@ -57,6 +57,7 @@ func OpenPostgres(ctx context.Context, url string, keys *Keyring) (*Postgres, er
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
+	nameConnections(cfg, keys)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)

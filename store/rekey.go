@@ -92,3 +92,41 @@ func rekeyAll(ctx context.Context, batch rekeyBatchFunc) (int, error) {
 		wait = found == 0
 	}
 }
+
+// KeyRotator is what "dashboard keys rotate" needs beyond Rekey to check,
+// before it changes anything, that a rotation is safe. SQLite and Postgres
+// implement it.
+type KeyRotator interface {
+	Rekey(ctx context.Context) (int, error)
+	// Keyring returns the keys the store seals and opens with.
+	Keyring() *Keyring
+	// KeyUsage returns how many credentials each key seals, by key ID.
+	KeyUsage(ctx context.Context) (map[string]int, error)
+	// PeerKeyrings returns the keyrings of the other dashboard processes
+	// connected to the database, as far as the backend can see them. On
+	// PostgreSQL every dashboard names its connections after its keyring's
+	// key IDs (see pgApplicationName), which pg_stat_activity shows; SQLite
+	// cannot see other processes and returns ok false.
+	PeerKeyrings(ctx context.Context) (peers []PeerKeyring, ok bool, err error)
+}
+
+// PeerKeyring is the keyring of another process's database connection: key
+// IDs only, never key material.
+type PeerKeyring struct {
+	PID  int    // the PostgreSQL backend's process ID
+	Addr string // the client's address; "" over a Unix socket
+	// KeyIDs are the process's key IDs, newest (the one it seals with)
+	// first. Partial means it has more keys than its connection name holds.
+	KeyIDs  []string
+	Partial bool
+}
+
+// Has reports whether the keyring holds the key with this ID.
+func (k Keyring) Has(keyID string) bool {
+	for _, key := range k.keys {
+		if key.id == keyID {
+			return true
+		}
+	}
+	return false
+}

@@ -72,3 +72,35 @@ func (s *SQLite) rekeyBatch(ctx context.Context, newest string, limit int) (rese
 	}
 	return resealed, len(batch), openErr
 }
+
+// Compile-time check that SQLite implements KeyRotator.
+var _ KeyRotator = (*SQLite)(nil)
+
+// Keyring returns the keys the store seals and opens with.
+func (s *SQLite) Keyring() *Keyring { return s.keys }
+
+// KeyUsage returns how many credentials each key seals, by key ID.
+func (s *SQLite) KeyUsage(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key_id, count(*) FROM credentials GROUP BY key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
+	}
+	defer rows.Close()
+	usage := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("key usage: %w", err)
+		}
+		usage[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
+	}
+	return usage, nil
+}
+
+// PeerKeyrings returns ok false: other processes on the same file cannot be
+// seen.
+func (s *SQLite) PeerKeyrings(context.Context) ([]PeerKeyring, bool, error) { return nil, false, nil }

@@ -49,8 +49,20 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 // postgres:// URL) with the credential keyring, generating the key file on
 // first start.
 func openStore(ctx context.Context, cfg web.Config, log *slog.Logger) (store.Store, error) {
+	return openStoreKeys(ctx, cfg, log, true)
+}
+
+// openStoreKeys is openStore; with mayGenerate false a missing key file is
+// an error, never a new key (keys rotate: a new key there would mean the
+// wrong data folder, and every row would look unreadable).
+func openStoreKeys(ctx context.Context, cfg web.Config, log *slog.Logger, mayGenerate bool) (store.Store, error) {
 	generate := store.GenerateKey
-	if store.IsPostgresURL(cfg.DatabaseURL) {
+	if !mayGenerate {
+		generate = func() (string, error) {
+			return "", errors.New("DASHBOARD_ENCRYPTION_KEYS: not set, and the data folder (DASHBOARD_DATA_DIR) has no encryption.keys: " +
+				"give the keys the dashboard serves with, the new key first")
+		}
+	} else if store.IsPostgresURL(cfg.DatabaseURL) {
 		// Replicas share the database, so they must share the keys: one
 		// that made its own would seal credentials no other can open.
 		generate = func() (string, error) {

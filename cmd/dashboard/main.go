@@ -6,7 +6,8 @@
 //	dashboard user passwd --email E [--password-stdin]
 //	dashboard user role --email E --role R
 //	dashboard user disable --email E [--enable]
-//	dashboard keys rotate              re-seal every stored credential with the newest key
+//	dashboard keys rotate [-batch N]   re-seal every stored credential with the newest key
+//	dashboard healthcheck [-path P]    GET /readyz on DASHBOARD_ADDR; exit 0 on 200 (for HEALTHCHECK)
 package main
 
 import (
@@ -28,8 +29,27 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "dashboard:", err)
 		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitError is an error that asks for an exit status other than 1, for
+// scripts (keys rotate, healthcheck).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the process's exit status for err: an exitError's code, else 1.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
 }
 
 // environment is everything run takes from the process, so tests can call it.
@@ -57,6 +77,8 @@ func run(ctx context.Context, env environment) error {
 			return userCommand(ctx, env, args[1:])
 		case "keys":
 			return keysCommand(ctx, env, args[1:])
+		case "healthcheck":
+			return healthcheck(ctx, env, args[1:])
 		case "help", "-h", "--help":
 			fmt.Fprintln(env.stdout, usage)
 			return nil
@@ -71,5 +93,7 @@ const usage = `usage:
   dashboard user passwd --email E [--password-stdin]
   dashboard user role --email E --role viewer|responder|admin
   dashboard user disable --email E [--enable]
-  dashboard keys rotate
+  dashboard keys rotate [-batch N]   exit 0: done; 1: failed or interrupted, run again;
+                                     3: refused, nothing changed; 4: credentials left on older keys, run again
+  dashboard healthcheck [-path /readyz|/healthz]
 Configuration comes from DASHBOARD_* environment variables (see README); flags override them.`

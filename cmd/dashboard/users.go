@@ -106,33 +106,6 @@ func userCommand(ctx context.Context, env environment, args []string) error {
 	return nil
 }
 
-// keysCommand handles "dashboard keys rotate": with a new key prepended to
-// DASHBOARD_ENCRYPTION_KEYS (or the key file), every credential is re-sealed
-// with it, after which the old key can be removed.
-func keysCommand(ctx context.Context, env environment, args []string) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("keys: want rotate")
-	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	getenv := configFlags(fs, env.getenv)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	st, closeStore, err := adminStore(ctx, getenv, env)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	n, err := st.Rekey(ctx)
-	if err != nil {
-		return err
-	}
-	_ = st.AddAudit(ctx, store.AuditEvent{Action: store.ActionKeysRotate, Outcome: "ok", Detail: fmt.Sprintf("%d credentials re-sealed", n)})
-	fmt.Fprintf(env.stdout, "re-sealed %d credentials with the newest key\n", n)
-	return nil
-}
-
 // adminStore opens the store for an admin command.
 func adminStore(ctx context.Context, getenv func(string) string, env environment) (store.Store, func(), error) {
 	cfg, err := web.LoadConfig(getenv)

@@ -23,6 +23,9 @@ type dashboard struct {
 	// addUser creates a responder; nil when the analysts already exist.
 	addUser func(ctx context.Context, email, password string) error
 	close   func()
+	// replicas are the processes behind url when the tool runs several
+	// (-replicas, -database-url); url is then its round-robin proxy.
+	replicas []replica
 }
 
 // dashboardPackage is what -dashboard-bin defaults to building.
@@ -61,7 +64,12 @@ func startChild(ctx context.Context, o options, bin, dir, simAPI string) (*dashb
 		"DASHBOARD_LOG_FORMAT=json",
 		"DASHBOARD_SHUTDOWN_DELAY=0s",
 	)
-	logPath := filepath.Join(dir, "dashboard.log")
+	return spawn(ctx, bin, env, "http://"+addr, filepath.Join(dir, "dashboard.log"))
+}
+
+// spawn runs `bin serve` with env, its output in logPath, and waits until
+// url/readyz answers 200. Closing the dashboard stops the process.
+func spawn(ctx context.Context, bin string, env []string, url, logPath string) (*dashboard, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -84,8 +92,7 @@ func startChild(ctx context.Context, o options, bin, dir, simAPI string) (*dashb
 			<-exited
 		}
 	}
-	d := &dashboard{url: "http://" + addr, pid: cmd.Process.Pid, close: stop,
-		addUser: cliAddUser(bin, env)}
+	d := &dashboard{url: url, pid: cmd.Process.Pid, close: stop, addUser: cliAddUser(bin, env)}
 	if err := waitReady(ctx, d.url, exited); err != nil {
 		stop()
 		return nil, fmt.Errorf("%w\n%s", err, tail(logPath, 20))

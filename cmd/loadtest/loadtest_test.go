@@ -117,6 +117,11 @@ func TestFlags(t *testing.T) {
 		{[]string{"-sim", "http://127.0.0.1:8787"}, "-users"},
 		{[]string{"-sim-addr", "0.0.0.0:8787"}, "loopback"},
 		{[]string{"-data-dir", "/tmp/x"}, "only with -dashboard"},
+		{[]string{"-replicas", "2"}, "-database-url"},
+		{[]string{"-replicas", "9", "-database-url", "postgres://u:p@127.0.0.1/x"}, "-replicas"},
+		{[]string{"-database-url", "postgres://u:p@10.0.0.1/x"}, "loopback"},
+		{[]string{"-database-url", "mysql://u:p@127.0.0.1/x"}, "postgres://"},
+		{[]string{"-database-url", "postgres://u:p@127.0.0.1/x", "-dashboard", "http://127.0.0.1:1", "-users", "f"}, "-dashboard"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -129,8 +134,9 @@ func TestFlags(t *testing.T) {
 }
 
 func TestCommandLineHidesTheFloorToken(t *testing.T) {
-	got := commandLine([]string{"-sim", "http://127.0.0.1:1", "-floor-token", "s3cret", "--floor-token=s3cret", "-json"})
-	if strings.Contains(got, "s3cret") || !strings.Contains(got, "-sim http://127.0.0.1:1") || !strings.HasSuffix(got, "-json") {
+	got := commandLine([]string{"-sim", "http://127.0.0.1:1", "-floor-token", "s3cret", "--floor-token=s3cret",
+		"-database-url", "postgres://u:s3cret@127.0.0.1/x", "-database-url=postgres://u:s3cret@127.0.0.1/x", "-json"})
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "postgres://u:xxxxx@127.0.0.1/x") || !strings.Contains(got, "-sim http://127.0.0.1:1") || !strings.HasSuffix(got, "-json") {
 		t.Errorf("command line %q", got)
 	}
 }

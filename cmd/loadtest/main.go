@@ -35,6 +35,18 @@
 //	                  token is needed with -sim). Blank lines and lines starting
 //	                  with # are skipped. The file's analysts replace -analysts.
 //
+// Several replicas on one PostgreSQL (all on loopback):
+//
+//	-database-url URL  a PostgreSQL server where the tool may create a
+//	                  database: it creates loadtest_<random> there, runs the
+//	                  dashboards on it with one shared encryption key and
+//	                  session key, and drops it at the end.
+//	-replicas N       how many dashboard processes (default 1), each with its
+//	                  own port and data folder, behind a round-robin reverse
+//	                  proxy in this process that sends every request to the
+//	                  next replica (Host kept, X-Forwarded-For set and trusted).
+//	                  The report adds each replica's requests, RSS and CPU.
+//
 // The tool stops by itself: every tab stops at the end of the run and sends at
 // most a bounded number of requests. It stops the child dashboard and removes
 // its temporary folder on exit or Ctrl-C.
@@ -87,6 +99,8 @@ type options struct {
 	SimAddr      string
 	FloorToken   string
 	JSON         bool
+	Replicas     int
+	DatabaseURL  string
 
 	// startDashboard replaces the child process (tests run the dashboard
 	// in-process). It gets the simulator's base URL.
@@ -140,6 +154,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.SimAddr, "sim-addr", "127.0.0.1:0", "listen address of the in-process simulator")
 	fs.StringVar(&o.FloorToken, "floor-token", "", "with -sim: the token of the floor's direct calls")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	fs.IntVar(&o.Replicas, "replicas", 1, "with -database-url: dashboard processes behind a round-robin proxy in this tool")
+	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres:// URL of a loopback PostgreSQL server where the tool may create a database for the replicas (dropped at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -180,6 +196,17 @@ func (o options) check() error {
 		return errors.New("with -sim, give -floor-token for the floor's direct calls")
 	case o.Sim == "" && o.FloorToken != "":
 		return errors.New("-floor-token applies only with -sim")
+	case o.Replicas < 1 || o.Replicas > 8:
+		return errors.New("-replicas must be from 1 to 8")
+	case o.Replicas > 1 && o.DatabaseURL == "":
+		return errors.New("-replicas above 1 needs -database-url postgres://…: the replicas share one PostgreSQL")
+	case o.DatabaseURL != "" && o.Dashboard != "":
+		return errors.New("-database-url starts the dashboards itself: it does not go with -dashboard")
+	}
+	if o.DatabaseURL != "" {
+		if err := loopbackPostgres(o.DatabaseURL); err != nil {
+			return fmt.Errorf("-database-url: %w", err)
+		}
 	}
 	for _, u := range []struct{ flag, url string }{{"-dashboard", o.Dashboard}, {"-sim", o.Sim}} {
 		if u.url != "" {
@@ -192,19 +219,23 @@ func (o options) check() error {
 }
 
 // commandLine is the command as run, with the value of -floor-token (a
-// secret) left out.
+// secret) left out and the password of -database-url hidden.
 func commandLine(args []string) string {
+	hide := map[string]func(string) string{
+		"floor-token":  func(string) string { return "[redacted]" },
+		"database-url": redactURL,
+	}
 	out := []string{"loadtest"}
-	redact := false
+	var redact func(string) string
 	for _, a := range args {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch {
-		case redact:
-			a, redact = "[redacted]", false
-		case strings.HasPrefix(a, "-") && name == "floor-token" && hasValue:
-			a = a[:strings.IndexByte(a, '=')+1] + "[redacted]"
-		case strings.HasPrefix(a, "-") && name == "floor-token":
-			redact = true
+		case redact != nil:
+			a, redact = redact(a), nil
+		case strings.HasPrefix(a, "-") && hide[name] != nil && hasValue:
+			a = a[:strings.IndexByte(a, '=')+1] + hide[name](value)
+		case strings.HasPrefix(a, "-") && hide[name] != nil:
+			redact = hide[name]
 		}
 		out = append(out, a)
 	}

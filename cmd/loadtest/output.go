@@ -34,7 +34,10 @@ func (r *report) writeText(w io.Writer) {
 		fmt.Fprintf(w, "%d of %d analysts could not log in or add their credential (see errors).\n", r.Analysts-r.AnalystsReady, r.Analysts)
 	}
 	pid := "RSS and CPU not read"
-	if r.DashboardPID != 0 {
+	switch {
+	case len(r.Replicas) > 0:
+		pid = fmt.Sprintf("a proxy to %d replica(s)", len(r.Replicas))
+	case r.DashboardPID != 0:
 		pid = fmt.Sprintf("pid %d", r.DashboardPID)
 	}
 	fmt.Fprintf(w, "Login phase %s (logins started over %s), then %s of tabs. Dashboard %s (%s), simulator %s.\n\n",
@@ -104,6 +107,7 @@ func (r *report) writeText(w io.Writer) {
 	if p := r.CPU; p != nil {
 		fmt.Fprintf(w, "Dashboard CPU: %.1f s in the run (%.1f%% of one core), %.1f s in the login phase.\n", p.RunSeconds, p.RunPercent, p.LoginSeconds)
 	}
+	r.writeReplicas(w)
 	if p := r.ToolCPU; p != nil {
 		fmt.Fprintf(w, "This tool's CPU (load generator and in-process simulator): %.1f s in the run (%.1f%% of one core).\n", p.RunSeconds, p.RunPercent)
 	}

@@ -44,7 +44,10 @@ type report struct {
 	Memory       *memory        `json:"dashboard_memory,omitempty"`
 	CPU          *cpuUse        `json:"dashboard_cpu,omitempty"`
 	ToolCPU      *cpuUse        `json:"tool_cpu,omitempty"`
-	Notes        []string       `json:"notes,omitempty"`
+	// Replicas are the dashboard processes behind the tool's proxy with
+	// -database-url; Memory and CPU are then per replica, here.
+	Replicas []replicaUse `json:"replicas,omitempty"`
+	Notes    []string     `json:"notes,omitempty"`
 }
 
 // overhead compares the dashboard with the floor measured alongside.
@@ -218,8 +221,16 @@ func (r *report) addProc(samples []procSample, err error, ph phases) {
 	if err != nil {
 		r.Notes = append(r.Notes, "reading the dashboard's /proc: "+err.Error())
 	}
+	r.Memory, r.CPU = procFigures(samples, ph, ph.procSetup, ph.procRun, ph.procEnd)
+}
+
+// procFigures summarises one process's samples: the peak, the median RSS of
+// the run's last half, and the CPU used in the login phase and the run
+// (setup, start and end are readings at those moments).
+func procFigures(samples []procSample, ph phases, setup, start, end *procSample) (*memory, *cpuUse) {
+	var m *memory
 	if len(samples) > 0 {
-		m := &memory{Samples: len(samples)}
+		m = &memory{Samples: len(samples)}
 		var steady []int64
 		half := ph.runStart.Add(ph.end.Sub(ph.runStart) / 2)
 		for _, s := range samples {
@@ -229,12 +240,11 @@ func (r *report) addProc(samples []procSample, err error, ph phases) {
 			}
 		}
 		m.SteadyMiB = mib(median(steady))
-		if ph.procRun != nil {
-			m.LoginPeakMiB = max(mib(ph.procRun.HWM), mib(ph.procRun.RSS))
+		if start != nil {
+			m.LoginPeakMiB = max(mib(start.HWM), mib(start.RSS))
 		}
-		r.Memory = m
 	}
-	r.CPU = cpuBetween(ph.procSetup, ph.procRun, ph.procEnd, r.RunSeconds)
+	return m, cpuBetween(setup, start, end, ph.end.Sub(ph.runStart).Seconds())
 }
 
 func cpuBetween(setup, start, end *procSample, runSeconds float64) *cpuUse {

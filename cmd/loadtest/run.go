@@ -51,7 +51,12 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	defer d.close()
-	fmt.Fprintf(o.log, "loadtest: dashboard at %s (pid %d)\n", d.url, d.pid)
+	if len(d.replicas) > 0 {
+		fmt.Fprintf(o.log, "loadtest: %d dashboard replicas on one PostgreSQL database behind a round-robin proxy at %s\n", len(d.replicas), d.url)
+	} else {
+		fmt.Fprintf(o.log, "loadtest: dashboard at %s (pid %d)\n", d.url, d.pid)
+	}
+	fleet := watchFleet(d)
 
 	var smp *sampler
 	if d.pid != 0 {
@@ -66,6 +71,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	rec := newRecorder()
 	ph := phases{setupStart: time.Now()}
 	ph.procSetup = takeProc(smp)
+	fleet.take(atSetup)
 	ready := loginAll(ctx, o, d, as, rec)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -75,6 +81,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	ph.runStart = time.Now()
 	ph.procRun, ph.toolRun = takeProc(smp), selfProc()
+	fleet.take(atRun)
 	atStart := snapshot(sim.counts)
 	fmt.Fprintf(o.log, "loadtest: %d analysts ready after %s; running %s\n", len(ready), ph.runStart.Sub(ph.setupStart).Round(time.Millisecond), o.Duration)
 
@@ -90,6 +97,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	wg.Wait()
 	listTabs.Wait()
 	ph.procEnd, ph.toolEnd = takeProc(smp), selfProc()
+	fleet.take(atEnd)
 	for _, a := range ready {
 		a.b.closeIdle()
 	}
@@ -100,6 +108,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		samples, perr := smp.stop()
 		rep.addProc(samples, perr, ph)
 	}
+	rep.addFleet(fleet, ph)
 	rep.ToolCPU = cpuBetween(nil, ph.toolRun, ph.toolEnd, rep.RunSeconds)
 	if err := rep.addUpstream(ctx, o, sim, ready, atStart, floorToken, ph); err != nil {
 		rep.Notes = append(rep.Notes, "upstream counts: "+err.Error())
@@ -129,6 +138,9 @@ func startDashboard(ctx context.Context, o options, tmp string, sim *simulator) 
 	bin, err := buildDashboard(ctx, o, tmp)
 	if err != nil {
 		return nil, err
+	}
+	if o.DatabaseURL != "" {
+		return startReplicas(ctx, o, bin, tmp, sim.apiURL())
 	}
 	return startChild(ctx, o, bin, tmp, sim.apiURL())
 }

@@ -210,6 +210,15 @@ func loopbackURL(raw string) error {
 	return loopbackHost(u.Hostname())
 }
 
+// loopbackPostgres accepts only a postgres:// URL on a loopback host.
+func loopbackPostgres(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return errors.New("want a postgres://USER:PASSWORD@127.0.0.1:PORT/DBNAME URL") // never quote it: it holds a password
+	}
+	return loopbackHost(u.Hostname())
+}
+
 // loopbackAddr accepts only a listen address on a loopback host.
 func loopbackAddr(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
