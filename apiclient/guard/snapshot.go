@@ -24,6 +24,11 @@ type Snapshot struct {
 	// Err is why the latest read of the page failed (its data is from At),
 	// nil when it succeeded.
 	Err error
+
+	// next is when the replica that leads the feed in a fleet expects to
+	// publish the snapshot after this one (zero without a fleet): followers
+	// load then, rather than on a timer of their own.
+	next time.Time
 }
 
 // Entry is one job in a snapshot.
