@@ -154,10 +154,12 @@ func (r *Refresher) fleetOK() {
 
 // fleetDue reports whether a feed with a Fleet has work to do: the leader
 // (or a feed on its own) reads when its snapshot is an interval old, a
-// follower loads when due or tries the lease, and any loads a snapshot it
-// was told is newer. r.mu is held.
+// follower loads when due or tries the lease, and either loads a snapshot
+// it was told is newer. A feed on its own because the Fleet failed waits
+// for its next read to try the Fleet again, told or not: no spinning on a
+// database that refuses at once. r.mu is held.
 func (r *Refresher) fleetDue(f *feed, now time.Time) bool {
-	if f.fl.stale {
+	if f.fl.stale && f.fl.role != roleSolo {
 		return true
 	}
 	if f.fl.role == roleFollower {

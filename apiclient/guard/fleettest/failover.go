@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/respond/bulkjobs/apiclient"
 	"github.com/respond/bulkjobs/apiclient/guard"
 )
 
@@ -71,6 +72,10 @@ func Unreachable(t testing.TB, newFleet NewFleet) {
 	poll(g, reps)
 	g.StepInterval()
 	poll(g, reps)
+	// A cancel's answer put just before: the others are told of a newer
+	// snapshot they cannot load; they must not spin trying.
+	g.API.Set(ID(3), apiclient.StatusCancelled)
+	reps[1].R.Put(g.Cred, g.Account, &apiclient.Job{ID: ID(3), Status: apiclient.StatusCancelled})
 	for _, p := range reps {
 		p.Fleet.SetDown(true)
 	}
