@@ -55,8 +55,14 @@ func (r *Refresher) cycle(ctx context.Context, f *feed) {
 	}
 	if ro == roleLeader || ro == roleFollower {
 		r.mu.Lock()
-		load := f.fl.stale || ro == roleFollower
+		// A follower that only tried the lease, and found the sequence it
+		// has, has nothing to load.
+		load := f.fl.stale || ro == roleFollower && (f.snap == nil || !now.Before(f.fl.nextLoad))
 		r.mu.Unlock()
+		if !load && ro == roleFollower {
+			r.follow(ctx, f, false)
+			return
+		}
 		if load {
 			fresh, err := r.loadInto(ctx, f)
 			switch {
@@ -134,9 +140,10 @@ func (r *Refresher) lead(ctx context.Context, f *feed) {
 }
 
 // follow records the jobs this replica's tabs watch with the Fleet, so the
-// leader reads them too, and sets when to load next: when the leader said
-// it would publish, or, when that is past or nothing new came, an
-// interval/4 from now. With nothing stored yet to follow (the leader's
+// leader reads them too, and sets when to load next: after a load that
+// brought a new snapshot, when the leader said it would publish the next;
+// when that time came and brought nothing (the leader is late), an
+// interval/4 from now; else the time set stays. With nothing stored yet to follow (the leader's
 // first read is under way, or it died before publishing) the feed reads
 // Cloudflare once itself and publishes nothing.
 func (r *Refresher) follow(ctx context.Context, f *feed, fresh bool) {
@@ -163,14 +170,16 @@ func (r *Refresher) follow(ctx context.Context, f *feed, fresh bool) {
 			jobs = append(jobs, j)
 		}
 	}
-	next := now.Add(r.interval / 4)
-	if snap := f.snap; fresh && snap.next.After(next) {
-		next = snap.next.Add(r.interval / 20)
-		if limit := now.Add(r.interval); next.After(limit) {
-			next = limit
+	soon := now.Add(r.interval / 4)
+	switch snap := f.snap; {
+	case fresh && snap.next.After(soon):
+		f.fl.nextLoad = snap.next.Add(r.interval / 20)
+		if limit := now.Add(r.interval); f.fl.nextLoad.After(limit) {
+			f.fl.nextLoad = limit
 		}
+	case fresh || !f.fl.nextLoad.After(now):
+		f.fl.nextLoad = soon // the leader is late, or said nothing: look again in a while
 	}
-	f.fl.nextLoad = next
 	r.mu.Unlock()
 	if len(jobs) > 0 {
 		c, cancel := r.fleetCtx(ctx)

@@ -19,7 +19,16 @@ func memFleet() fleettest.NewFleet {
 func TestFleetCostsWhatOneReplicaDoes(t *testing.T) {
 	one := fleettest.Cost(t, 1, nil)
 	apart := fleettest.Cost(t, 3, nil)
-	shared := fleettest.Cost(t, 3, memFleet())
+	mem := fleettest.NewMemFleet()
+	shared := fleettest.Cost(t, 3, func() guard.Fleet { return mem })
+	// The database's cost: 13 intervals, 3 feeds (one leads), with the
+	// followers' loads at most one per quarter interval each and about
+	// one per publish.
+	calls := mem.Calls()
+	t.Logf("fleet calls: %v", calls)
+	if calls["Load"] > 2*13*4 || calls["Publish"] > 13+20 {
+		t.Errorf("fleet calls %v: more than a load per follower per quarter interval, or a publish per read and per job shared", calls)
+	}
 	t.Logf("upstream reads in 12 intervals: 1 replica %d (%d lists), 3 replicas apart %d (%d lists), 3 replicas sharing %d (%d lists)",
 		one.Reads(), one.Lists, apart.Reads(), apart.Lists, shared.Reads(), shared.Lists)
 	if d := shared.Reads() - one.Reads(); d > 2 || d < -2 || shared.Lists != one.Lists {

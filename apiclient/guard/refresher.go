@@ -225,14 +225,6 @@ func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, accoun
 	return r.readMissing(ctx, f, jobIDs)
 }
 
-// version is the snapshot's version, 0 for none.
-func (s *Snapshot) version() uint64 {
-	if s == nil {
-		return 0
-	}
-	return s.Version
-}
-
 // due reports whether the feed's page should be read again (with a Fleet:
 // also whether the shared snapshot should be loaded). r.mu is held.
 func (r *Refresher) due(f *feed, now time.Time) bool {

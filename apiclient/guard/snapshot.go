@@ -55,6 +55,14 @@ func (s *Snapshot) Entry(id string) (Entry, bool) {
 	return e, ok
 }
 
+// version is the snapshot's version, 0 for none.
+func (s *Snapshot) version() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.Version
+}
+
 // failed is s after a read at tried that failed with err: the same data,
 // marked with the reason; with nothing read yet it is an empty snapshot
 // holding only the reason.

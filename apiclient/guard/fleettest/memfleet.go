@@ -25,7 +25,7 @@ type MemFleet struct {
 	seq       uint64
 	listeners map[int]func(cred, account string, seq uint64)
 	nextID    int
-	publishes int
+	calls     map[string]int // by method
 }
 
 type fkey struct{ cred, account string }
@@ -43,11 +43,12 @@ type memSnap struct {
 
 func NewMemFleet() *MemFleet {
 	return &MemFleet{leases: map[fkey]memLease{}, snaps: map[fkey]memSnap{}, watches: map[fkey]map[string]time.Time{},
-		listeners: map[int]func(string, string, uint64){}}
+		listeners: map[int]func(string, string, uint64){}, calls: map[string]int{}}
 }
 
 func (m *MemFleet) Lead(_ context.Context, cred, account, holder string, now, until time.Time) (bool, uint64, error) {
 	m.mu.Lock()
+	m.calls["Lead"]++
 	defer m.mu.Unlock()
 	k := fkey{cred, account}
 	l, ok := m.leases[k]
@@ -69,6 +70,7 @@ func (m *MemFleet) Release(_ context.Context, cred, account, holder string) erro
 
 func (m *MemFleet) Load(_ context.Context, cred, account string, after uint64) (uint64, []byte, error) {
 	m.mu.Lock()
+	m.calls["Load"]++
 	defer m.mu.Unlock()
 	s := m.snaps[fkey{cred, account}]
 	if s.seq > after {
@@ -79,6 +81,7 @@ func (m *MemFleet) Load(_ context.Context, cred, account string, after uint64) (
 
 func (m *MemFleet) Publish(_ context.Context, cred, account string, base uint64, data []byte, now time.Time) (uint64, bool, error) {
 	m.mu.Lock()
+	m.calls["Publish"]++
 	k := fkey{cred, account}
 	if m.snaps[k].seq != base {
 		m.mu.Unlock()
@@ -87,11 +90,21 @@ func (m *MemFleet) Publish(_ context.Context, cred, account string, base uint64,
 	m.seq++
 	seq := m.seq
 	m.snaps[k] = memSnap{seq: seq, data: append([]byte(nil), data...), at: now}
-	m.publishes++
 	tell := m.tell()
 	m.mu.Unlock()
 	tell(cred, account, seq)
 	return seq, true, nil
+}
+
+// Calls returns how many times each method was called.
+func (m *MemFleet) Calls() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int, len(m.calls))
+	for k, v := range m.calls {
+		out[k] = v
+	}
+	return out
 }
 
 // tell returns a function that calls every listener. m.mu is held.
@@ -109,6 +122,7 @@ func (m *MemFleet) tell() func(cred, account string, seq uint64) {
 
 func (m *MemFleet) Watch(_ context.Context, cred, account string, jobs []string, until time.Time) error {
 	m.mu.Lock()
+	m.calls["Watch"]++
 	defer m.mu.Unlock()
 	k := fkey{cred, account}
 	if m.watches[k] == nil {
@@ -124,6 +138,7 @@ func (m *MemFleet) Watch(_ context.Context, cred, account string, jobs []string,
 
 func (m *MemFleet) Watched(_ context.Context, cred, account string, now time.Time) ([]string, error) {
 	m.mu.Lock()
+	m.calls["Watched"]++
 	defer m.mu.Unlock()
 	var out []string
 	for j, until := range m.watches[fkey{cred, account}] {
