@@ -99,23 +99,6 @@ func NewRefresher(api API, o RefresherOptions) *Refresher {
 // Interval is the time between two reads of a feed.
 func (r *Refresher) Interval() time.Duration { return r.interval }
 
-// Close stops every feed and the reads under way, and hands the feeds this
-// replica leads to the others at once.
-func (r *Refresher) Close() {
-	r.mu.Lock()
-	var leading []*feed
-	for _, f := range r.feeds {
-		if f.fl.role == roleLeader {
-			leading = append(leading, f)
-		}
-	}
-	r.mu.Unlock()
-	r.cancel()
-	for _, f := range leading {
-		r.release(f)
-	}
-}
-
 // Feeds returns how many feeds are running.
 func (r *Refresher) Feeds() int {
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"time"
 
 	"github.com/respond/bulkjobs/apiclient"
@@ -86,6 +87,33 @@ func (r *Refresher) Forget(cred apiclient.Credential) {
 		defer cancel()
 		if err := r.fleet.Forget(ctx, ck); err != nil {
 			r.fleetFailed(err)
+		}
+	}
+}
+
+// Close stops every feed and the reads under way, and hands the feeds this
+// replica leads to the others at once.
+func (r *Refresher) Close() {
+	r.mu.Lock()
+	var leading []*feed
+	for _, f := range r.feeds {
+		if f.fl.role == roleLeader {
+			leading = append(leading, f)
+		}
+	}
+	r.mu.Unlock()
+	r.cancel()
+	if len(leading) == 0 {
+		return
+	}
+	// One deadline for them all: a database that does not answer must not
+	// hold the shutdown for long; the leases then run out by themselves.
+	ctx, cancel := r.fleetCtx(context.Background())
+	defer cancel()
+	for _, f := range leading {
+		if err := r.fleet.Release(ctx, f.key, f.account, r.holder); err != nil {
+			r.fleetFailed(err)
+			return
 		}
 	}
 }
