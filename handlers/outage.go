@@ -25,7 +25,7 @@ import (
 // (a spent budget, an open circuit breaker) match these classes too.
 func unreadable(err error) bool {
 	for _, class := range []error{context.DeadlineExceeded, apiclient.ErrUnavailable, apiclient.ErrRateLimited,
-		apiclient.ErrInvalidResponse, guard.ErrReadBudget} {
+		apiclient.ErrInvalidResponse, guard.ErrReadBudget, guard.ErrNoFreshSnapshot} {
 		if errors.Is(err, class) {
 			return true
 		}
@@ -64,6 +64,10 @@ func (h *Handler) whyUnreadAt(err error, tried time.Time) string {
 		return "Cloudflare is unavailable right now."
 	case errors.Is(err, apiclient.ErrInvalidResponse):
 		return "Cloudflare sent an answer the dashboard could not read."
+	case errors.Is(err, guard.ErrNoFreshSnapshot):
+		// A follower replica whose leader stopped publishing: another
+		// replica takes the lease over within a few intervals.
+		return "The dashboard replica that reads Cloudflare for this account stopped sending newer answers; another takes over within a few seconds."
 	}
 	return explain(err)
 }

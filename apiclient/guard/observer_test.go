@@ -171,7 +171,7 @@ func TestRefresherFeedStats(t *testing.T) {
 	at := st.clk.Now()
 	st.clk.Advance(2 * time.Second)
 	got := r.FeedStats()
-	want := []guard.FeedStat{{Key: guard.Key(credA), Account: "acct", At: at}}
+	want := []guard.FeedStat{{Key: guard.Key(credA), Account: "acct", At: at, Role: "solo"}} // no Fleet: it reads itself
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FeedStats (-want +got):\n%s", diff)
 	}

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 // waits for that read). So there is at most one read of the page per
 // interval, however many tabs ask, and a tab never sees data older than an
 // interval plus the read's own time.
+//
+// With a Fleet (RefresherOptions.Fleet), the replicas sharing a database
+// share the feeds as well: one replica leads each feed and reads Cloudflare,
+// the others load the snapshot it publishes (see fleet.go).
 type Refresher struct {
 	api      API
 	interval time.Duration
@@ -37,6 +42,12 @@ type Refresher struct {
 	feeds   map[feedID]*feed
 	version uint64 // the latest version handed out
 	pool    jobPool
+
+	fleet  Fleet         // nil: this process alone
+	holder string        // this replica's name in the fleet's leases
+	lease  time.Duration // how long a lease lasts unrenewed
+	log    *slog.Logger
+	fleetState
 }
 
 // RefresherOptions tune NewRefresher; zero values take the defaults.
@@ -48,6 +59,13 @@ type RefresherOptions struct {
 	Now      func() time.Time
 	// Sleep waits between reads; tests replace it to step the feeds.
 	Sleep func(context.Context, time.Duration) error
+	// Fleet shares the feeds with the other replicas on one database; nil:
+	// every feed is this process's own, read from Cloudflare here.
+	Fleet Fleet
+	// Holder names this replica in the Fleet's leases; default a random ID.
+	Holder string
+	// Log is told when the Fleet stops or starts answering; default none.
+	Log *slog.Logger
 }
 
 // NewRefresher reads through api (usually the Guard, so the budget, the
@@ -74,14 +92,12 @@ func NewRefresher(api API, o RefresherOptions) *Refresher {
 		r.sleep = sleepCtx
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.startFleet(o)
 	return r
 }
 
 // Interval is the time between two reads of a feed.
 func (r *Refresher) Interval() time.Duration { return r.interval }
-
-// Close stops every feed and the reads under way.
-func (r *Refresher) Close() { r.cancel() }
 
 // Feeds returns how many feeds are running.
 func (r *Refresher) Feeds() int {
@@ -107,6 +123,7 @@ type feed struct {
 	ctx       context.Context // ends when the feed stops: its sleep and its read end with it
 	cancel    context.CancelFunc
 	cred      apiclient.Credential // kept only while the feed runs: it is needed to read
+	key       string               // Key(cred)
 	account   string
 	lastWatch time.Time
 	jobs      map[string]time.Time // job IDs watched beyond the list → last watch
@@ -115,6 +132,7 @@ type feed struct {
 	puts      uint64               // counts Puts
 	snap      *Snapshot
 	reading   chan struct{} // non-nil while a read of the page runs; closed when it is published
+	fl        feedFleet     // the feed's place in the Fleet
 }
 
 // miss is a failed read of one job the snapshot lacks: it is not asked
@@ -153,7 +171,7 @@ func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, accoun
 	r.mu.Lock()
 	f := r.feeds[id]
 	if f == nil {
-		f = &feed{cred: cred, account: account, jobs: map[string]time.Time{}, misses: map[string]miss{}, pins: map[string]pin{}}
+		f = &feed{cred: cred, key: id.cred, account: account, jobs: map[string]time.Time{}, misses: map[string]miss{}, pins: map[string]pin{}}
 		f.ctx, f.cancel = context.WithCancel(r.ctx)
 		r.feeds[id] = f
 		go r.run(id, f)
@@ -190,9 +208,24 @@ func (r *Refresher) Watch(ctx context.Context, cred apiclient.Credential, accoun
 	return r.readMissing(ctx, f, jobIDs)
 }
 
-// due reports whether the feed's page should be read again. r.mu is held.
+// due reports whether the feed's page should be read again (with a Fleet:
+// also whether the shared snapshot should be loaded). r.mu is held.
 func (r *Refresher) due(f *feed, now time.Time) bool {
-	return f.snap == nil || now.Sub(f.snap.Tried) >= r.interval
+	switch {
+	case f.snap == nil:
+		return true
+	case r.fleet != nil:
+		return r.fleetDue(f, now)
+	}
+	return now.Sub(f.snap.Tried) >= r.interval
+}
+
+// untilDue is how long until due will report true. r.mu is held.
+func (r *Refresher) untilDue(f *feed, now time.Time) time.Duration {
+	if r.fleet != nil && f.fl.role == roleFollower {
+		return min(f.fl.nextLoad.Sub(now), f.fl.nextLead.Sub(now))
+	}
+	return r.interval - now.Sub(f.snap.Tried)
 }
 
 // begin starts a read of the feed's page, within deadline (that of the
@@ -201,64 +234,25 @@ func (r *Refresher) due(f *feed, now time.Time) bool {
 func (r *Refresher) begin(f *feed, deadline time.Time, requestID string) chan struct{} {
 	ch := make(chan struct{})
 	f.reading = ch
-	go r.refresh(f, deadline, requestID, ch)
-	return ch
-}
-
-// Known returns the job as cred's snapshot of account last had it, of any
-// age, and when that answer arrived, without calling Cloudflare.
-func (r *Refresher) Known(cred apiclient.Credential, account, jobID string) (*apiclient.Job, time.Time, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.feeds[feedID{Key(cred), account}]
-	if f == nil {
-		return nil, time.Time{}, false
-	}
-	e, ok := f.snap.Entry(jobID)
-	return e.Job, e.At, ok
-}
-
-// Put records Cloudflare's answer to a cancel in cred's snapshot of
-// account, so the next poll shows it rather than an older read, and
-// returns the job's version there (0 when no feed watches the account).
-// A read already under way when the answer came does not undo it.
-func (r *Refresher) Put(cred apiclient.Credential, account string, job *apiclient.Job) uint64 {
-	if job == nil {
-		return 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.feeds[feedID{Key(cred), account}]
-	if f == nil {
-		return 0
-	}
-	now := r.now()
-	f.puts++
-	f.pins[job.ID] = pin{job: job, at: now, seq: f.puts}
-	delete(f.misses, job.ID)
-	if f.snap == nil {
-		return 0 // the first read is under way; the pin goes into its snapshot
-	}
-	b := newBuilder(f.snap, r.nextVersion())
-	b.pool = &r.pool
-	b.copyJobs()
-	b.put(job, now, now, nil)
-	f.snap = b.done()
-	return f.snap.Jobs[job.ID].Version
-}
-
-// Forget stops every feed of cred at once, with the reads under way (its
-// credential was deleted or its owner's access revoked).
-func (r *Refresher) Forget(cred apiclient.Credential) {
-	ck := Key(cred)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id, f := range r.feeds {
-		if id.cred == ck {
-			delete(r.feeds, id)
-			f.cancel()
+	go func() {
+		if deadline.IsZero() {
+			deadline = time.Now().Add(r.timeout) // a context's deadline is real time, whatever r.now says
 		}
-	}
+		ctx, cancel := context.WithDeadline(WithStaleMarker(apiclient.WithRequestID(f.ctx, requestID)), deadline)
+		defer cancel()
+		defer func() {
+			r.mu.Lock()
+			f.reading = nil
+			r.mu.Unlock()
+			close(ch)
+		}()
+		if r.fleet == nil {
+			r.refresh(ctx, f, nil, false)
+			return
+		}
+		r.cycle(ctx, f)
+	}()
+	return ch
 }
 
 // sleepCtx waits d or until ctx ends.

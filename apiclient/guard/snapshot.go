@@ -24,6 +24,11 @@ type Snapshot struct {
 	// Err is why the latest read of the page failed (its data is from At),
 	// nil when it succeeded.
 	Err error
+
+	// next is when the replica that leads the feed in a fleet expects to
+	// publish the snapshot after this one (zero without a fleet): followers
+	// load then, rather than on a timer of their own.
+	next time.Time
 }
 
 // Entry is one job in a snapshot.
@@ -48,6 +53,14 @@ func (s *Snapshot) Entry(id string) (Entry, bool) {
 	}
 	e, ok := s.Jobs[id]
 	return e, ok
+}
+
+// version is the snapshot's version, 0 for none.
+func (s *Snapshot) version() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.Version
 }
 
 // failed is s after a read at tried that failed with err: the same data,

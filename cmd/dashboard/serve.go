@@ -199,8 +199,14 @@ func newHandler(cfg web.Config, st store.Store, log *slog.Logger, m *metrics.Met
 	if err != nil {
 		return nil, nil, errWithVar("DASHBOARD_UPSTREAM_BUDGET", err)
 	}
-	// One read per interval per credential and account answers every tab.
-	live := guard.NewRefresher(api, guard.RefresherOptions{Interval: cfg.RefreshInterval, Timeout: cfg.UpstreamTimeout})
+	// One read per interval per credential and account answers every tab,
+	// and on PostgreSQL every replica's: one replica leads each feed and
+	// reads Cloudflare, the others load the snapshot it publishes.
+	ro := guard.RefresherOptions{Interval: cfg.RefreshInterval, Timeout: cfg.UpstreamTimeout, Log: log}
+	if pg, ok := st.(*store.Postgres); ok {
+		ro.Fleet = store.NewPostgresFeeds(pg)
+	}
+	live := guard.NewRefresher(api, ro)
 	return &handlers.Handler{
 		Store:           store.NewCache(st, store.CacheOptions{}), // see store.Cache for how changes reach it
 		API:             api,

@@ -112,9 +112,9 @@ func TestRefresherGauges(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	m := newMetrics(t, Options{Now: clk.Now})
 	feeds := &fakeFeeds{clk: clk, stats: []guard.FeedStat{
-		{Key: "key-a", Account: "acct-1", At: clk.t.Add(-7 * time.Second)},
-		{Key: "key-a", Account: "acct-2"}, // no data yet: no age
-		{Key: "key-z", Account: "acct-1", At: clk.t},
+		{Key: "key-a", Account: "acct-1", At: clk.t.Add(-7 * time.Second), Role: "leader"},
+		{Key: "key-a", Account: "acct-2", Role: "follower"}, // no data yet: no age
+		{Key: "key-z", Account: "acct-1", At: clk.t, Role: "follower"},
 	}}
 	m.Refresher(feeds)
 	m.CredentialUsed("cred-a1", "acct-1", "key-a")
@@ -122,6 +122,9 @@ func TestRefresherGauges(t *testing.T) {
 	text := scrape(t, m)
 	for _, want := range []string{
 		"dashboard_refresher_feeds 3",
+		`dashboard_refresher_feeds_by_role{role="leader"} 1`,
+		`dashboard_refresher_feeds_by_role{role="follower"} 2`,
+		`dashboard_refresher_feeds_by_role{role="solo"} 0`,
 		`dashboard_refresher_snapshot_age_seconds{credential="cred-a1"} 7`,
 	} {
 		if !strings.Contains(text, want) {

@@ -31,7 +31,7 @@ type stateCollector struct {
 	upstream upstream
 	feeds    Feeds
 
-	remaining, blocked, breaker, feedCount, snapshotAge, tracked *prometheus.Desc
+	remaining, blocked, breaker, feedCount, feedRoles, snapshotAge, tracked *prometheus.Desc
 }
 
 func newStateCollector(o Options) *stateCollector {
@@ -48,6 +48,9 @@ func newStateCollector(o Options) *stateCollector {
 			[]string{"credential", "state"}, nil),
 		feedCount: prometheus.NewDesc("dashboard_refresher_feeds",
 			"Refresher feeds running: one per credential and account that some tab watches.", nil, nil),
+		feedRoles: prometheus.NewDesc("dashboard_refresher_feeds_by_role",
+			"Refresher feeds by their place among the replicas: leader (reads Cloudflare and publishes), follower (loads the leader's snapshot), solo (reads Cloudflare itself: one process, or the shared database did not answer).",
+			[]string{"role"}, nil),
 		snapshotAge: prometheus.NewDesc("dashboard_refresher_snapshot_age_seconds",
 			"Age of the data in the snapshot of the credential's account feed; it grows while reads fail.",
 			[]string{"credential"}, nil),
@@ -70,7 +73,7 @@ func (s *stateCollector) setFeeds(f Feeds) {
 
 // Describe implements prometheus.Collector.
 func (s *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{s.remaining, s.blocked, s.breaker, s.feedCount, s.snapshotAge, s.tracked} {
+	for _, d := range []*prometheus.Desc{s.remaining, s.blocked, s.breaker, s.feedCount, s.feedRoles, s.snapshotAge, s.tracked} {
 		ch <- d
 	}
 }
@@ -107,11 +110,18 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if feeds != nil {
 		stats, now := feeds.FeedStats(), feeds.Now()
 		ch <- prometheus.MustNewConstMetric(s.feedCount, prometheus.GaugeValue, float64(len(stats)))
+		roles := map[string]int{"leader": 0, "follower": 0, "solo": 0}
 		at := make(map[[2]string]time.Time, len(stats))
 		for _, f := range stats {
+			if _, ok := roles[f.Role]; ok {
+				roles[f.Role]++
+			}
 			if !f.At.IsZero() {
 				at[[2]string{f.Key, f.Account}] = f.At
 			}
+		}
+		for role, n := range roles {
+			ch <- prometheus.MustNewConstMetric(s.feedRoles, prometheus.GaugeValue, float64(n), role)
 		}
 		for _, c := range creds {
 			if t, ok := at[[2]string{c.key, c.account}]; ok {
