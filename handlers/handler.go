@@ -68,6 +68,7 @@ type Handler struct {
 	draining     atomic.Bool // set by Drain
 	slotsOnce    sync.Once
 	slots        chan struct{} // password-hashing slots, see hashSlot
+	hashWaiters  atomic.Int64  // requests queued for a slot, see hashSlot
 	liveOnce     sync.Once
 	live         Feeds
 }
