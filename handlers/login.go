@@ -123,7 +123,7 @@ const (
 	hashSlotWait   = 10 * time.Second
 )
 
-// hashSlot waits for one of the password-hashing slots (argon2id takes 19 MiB
+// hashSlot waits for one of the password-hashing slots (argon2id takes 12 MiB
 // and a core per check), so a flood of logins cannot exhaust memory. A burst
 // of real logins queues: when 500 analysts logged in within 10 s on two
 // cores, a 3 s bound turned 89 of them away with "try again", and a

@@ -26,7 +26,7 @@ func TestOldDefaultHashStillVerifies(t *testing.T) {
 }
 
 // Concurrent checks never hold more argon2 memory than the pool: a burst of
-// logins queues instead of growing the process by 19 MiB per login.
+// logins queues instead of growing the process by 12 MiB per login.
 func TestConcurrentChecksShareTheMemoryPool(t *testing.T) {
 	h, err := NewHasher(Params{Memory: 8 * 1024, Time: 1, Threads: 1})
 	if err != nil {

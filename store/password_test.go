@@ -45,7 +45,7 @@ func TestHashPasswordDefaultFormat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HashPassword() error = %v", err)
 	}
-	const prefix = "$argon2id$v=19$m=19456,t=2,p=1$" // OWASP's recommended argon2id configuration
+	const prefix = "$argon2id$v=19$m=12288,t=3,p=1$" // one of OWASP's recommended argon2id configurations
 	if !strings.HasPrefix(hash, prefix) || strings.Count(hash, "$") != 5 {
 		t.Errorf("HashPassword() = %q, want PHC format starting %q", hash, prefix)
 	}
@@ -175,5 +175,19 @@ func TestDummyVerify(t *testing.T) {
 	dummy := allocated(func() { h.DummyVerify("wrong password here") })
 	if verified < 4096*1024 || dummy < verified*9/10 {
 		t.Errorf("DummyVerify() allocated %d bytes, Verify() %d, want about the same and at least 4 MiB", dummy, verified)
+	}
+}
+
+// Hashes made by the release before (m=19 MiB, t=2, p=1) verify with the
+// new defaults and are due for a rehash.
+func TestVerifyPreviousDefaultHash(t *testing.T) {
+	t.Parallel()
+	const old = "$argon2id$v=19$m=19456,t=2,p=1$5pa8VacFmyx1hoyjSYaYBg$1W+sx9oHvNxCnCNW4DpdGHk7O7+Xc9JRUg0ldE+nfEc"
+	ok, err := store.VerifyPassword(old, "correct horse battery")
+	if err != nil || !ok {
+		t.Fatalf("VerifyPassword(previous default) = %v, %v; want true", ok, err)
+	}
+	if ok, _ := store.VerifyPassword(old, "correct horse batterY"); ok {
+		t.Fatal("a wrong password verified")
 	}
 }
