@@ -31,6 +31,11 @@ var _ Store = (*Postgres)(nil)
 // an error instead of hanging.
 const defaultConnectTimeout = 10 * time.Second
 
+// defaultMaxConns is the pool size of a replica when the URL sets no
+// pool_max_conns: 16, so six replicas fit in PostgreSQL's default
+// max_connections of 100 with room for the admin commands.
+const defaultMaxConns = 16
+
 // IsPostgresURL reports whether s is a postgres:// or postgresql:// URL.
 func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
@@ -56,6 +61,13 @@ func OpenPostgres(ctx context.Context, url string, keys *Keyring) (*Postgres, er
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default, max(4, cores), is too few here: every
+		// request to Cloudflare counts its budget in the database, the
+		// refresher's listener holds a connection, and a budget call that
+		// waits 2 s for a connection fails closed.
+		cfg.MaxConns = defaultMaxConns
 	}
 	nameConnections(cfg, keys)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -182,3 +182,25 @@ func TestPostgresSealedSecretBoundToRow(t *testing.T) {
 		})
 	}
 }
+
+// A replica's pool is large enough for the budget, the refresher's listener
+// and the pages at once, unless the URL sets its own size.
+func TestPostgresPoolSize(t *testing.T) {
+	t.Parallel()
+	s, url := openPostgres(t)
+	if n := s.Pool().Config().MaxConns; n != 16 {
+		t.Errorf("MaxConns = %d without pool_max_conns, want 16", n)
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	own, err := store.OpenPostgres(context.Background(), url+sep+"pool_max_conns=5", newKeyring(t, newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if n := own.Pool().Config().MaxConns; n != 5 {
+		t.Errorf("MaxConns = %d with pool_max_conns=5, want 5", n)
+	}
+}

@@ -39,13 +39,17 @@ type Shared struct {
 
 	mu        sync.Mutex
 	inflight  map[string]int         // checks started and not yet finished, by key
+	failed    uint64                 // checks of this process that failed, ever; see decide
 	unsaved   map[string][]time.Time // failures the store could not record, oldest first
 	lastPrune time.Time
 }
 
-// storeTimeout bounds the recording of one failure and a prune. They run
-// without the request's cancellation: a client that goes away right after a
-// wrong guess must not take the failure with it.
+// storeTimeout bounds each call to the store: a read of the failures (it
+// runs while the attempt holds a password-hashing slot, so a hanging
+// database must not pin the slots), the recording of one failure and a
+// prune. The last two run without the request's cancellation: a client
+// that goes away right after a wrong guess must not take the failure with
+// it.
 const storeTimeout = 5 * time.Second
 
 // NewShared returns a limiter whose failures fs keeps.
@@ -83,11 +87,32 @@ func (s *Shared) decide(ctx context.Context, a Attempt, start bool) (Verdict, []
 	if a.Device != "" {
 		keys = append(keys, DeviceKey(a.Device))
 	}
-	stored, err := s.fs.LoginFailures(ctx, since, s.perKey, keys)
-	if err != nil {
-		return Verdict{}, nil, fmt.Errorf("read the login limits: %w", err)
+	// A check of this process that fails while the store is read is in
+	// neither what was read nor, by the time the lock is taken, in the
+	// checks in progress: the read is made again, so it is never missed.
+	var stored map[string][]time.Time
+	for try := 0; ; try++ {
+		s.mu.Lock()
+		seen := s.failed
+		s.mu.Unlock()
+		rctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		var err error
+		stored, err = s.fs.LoginFailures(rctx, since, s.perKey, keys)
+		cancel()
+		if err != nil {
+			return Verdict{}, nil, fmt.Errorf("read the login limits: %w", err)
+		}
+		s.mu.Lock()
+		if s.failed == seen {
+			break // s.mu stays held for the decision
+		}
+		s.mu.Unlock()
+		if try == 2 {
+			// Failures keep arriving on this process: wait a moment
+			// rather than decide on a read that may lack one.
+			return Verdict{Wait: time.Second}, nil, nil
+		}
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, counted := decide(s.o, a, func(key string, limit int) time.Duration {
 		return waitFor(s.failures(key, stored[key], since), s.inflight[key], limit, now, s.o.Window)
@@ -120,7 +145,8 @@ func (s *Shared) failures(key string, stored []time.Time, since time.Time) []tim
 // finish ends a check on keys, recording a failure when it failed. The
 // failure is written before the check stops counting as in progress, so a
 // concurrent decision sees it as one or the other (or briefly both, which
-// only errs on the side of a wait), never neither.
+// only errs on the side of a wait), never neither: a decision whose read of
+// the store began before the failure was recorded reads again (decide).
 func (s *Shared) finish(ctx context.Context, keys []string, failed bool) {
 	now := s.o.Now()
 	var err error
@@ -130,6 +156,9 @@ func (s *Shared) finish(ctx context.Context, keys []string, failed bool) {
 		cancel()
 	}
 	s.mu.Lock()
+	if failed {
+		s.failed++
+	}
 	for _, k := range keys {
 		if s.inflight[k]--; s.inflight[k] <= 0 {
 			delete(s.inflight, k)

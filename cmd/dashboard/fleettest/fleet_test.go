@@ -89,8 +89,12 @@ func TestFleet(t *testing.T) {
 			if code == http.StatusUnauthorized && strings.HasPrefix(redirect, "/login") {
 				break
 			}
-			if time.Since(loggedOut) > 3*time.Second {
-				t.Fatalf("3 s after the logout on r2, r3 still answers the old cookie with %d", code)
+			// The goal is 1 s: each replica's cache re-reads the change
+			// counter at most a second after its last read. The half
+			// second on top is for the requests themselves on a busy
+			// machine, not for the mechanism.
+			if time.Since(loggedOut) > 1500*time.Millisecond {
+				t.Fatalf("1.5 s after the logout on r2, r3 still answers the old cookie with %d", code)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
