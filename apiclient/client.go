@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -43,64 +42,6 @@ type Client struct {
 	maxRetries  int
 	backoff     time.Duration
 	maxBodySize int64
-}
-
-// Option configures a Client.
-type Option func(*Client) error
-
-// WithBaseURL sets the API root, such as "http://127.0.0.1:8787/client/v4". The
-// host is fixed here by configuration; request paths only ever append to it.
-func WithBaseURL(raw string) Option {
-	return func(c *Client) error {
-		u, err := url.Parse(strings.TrimRight(raw, "/"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("apiclient: base url %q must be an absolute http or https url without credentials, query or fragment", raw)
-		}
-		c.base = u
-		return nil
-	}
-}
-
-// WithHTTPClient uses hc for requests. The client is copied and its redirect
-// policy replaced: following a redirect would forward the credential.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) error {
-		if hc == nil {
-			return errors.New("apiclient: nil http client")
-		}
-		cp := *hc
-		c.http = &cp
-		return nil
-	}
-}
-
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(c *Client) error { c.userAgent = ua; return nil }
-}
-
-// WithRetries sets how many times a failed GET is retried (POST and DELETE are
-// never retried) and the first backoff delay, which doubles per attempt.
-func WithRetries(n int, backoff time.Duration) Option {
-	return func(c *Client) error {
-		if n < 0 || backoff < 0 {
-			return errors.New("apiclient: retries and backoff must not be negative")
-		}
-		c.maxRetries, c.backoff = n, backoff
-		return nil
-	}
-}
-
-// WithMaxBodySize limits how many bytes of a response body are read.
-func WithMaxBodySize(n int64) Option {
-	return func(c *Client) error {
-		if n <= 0 {
-			return errors.New("apiclient: max body size must be positive")
-		}
-		c.maxBodySize = n
-		return nil
-	}
 }
 
 // New returns a Client for DefaultBaseURL unless WithBaseURL says otherwise.
@@ -342,70 +283,4 @@ func (c *Client) once(ctx context.Context, r *request, out any) (*ResultInfo, *A
 		r.redact.resultInfo(env.ResultInfo)
 	}
 	return env.ResultInfo, nil
-}
-
-// envelope is the Cloudflare v4 response wrapper (contract 7.1). The result is
-// decoded in a second step so that the error fields are read whatever its shape.
-type envelope struct {
-	Success    *bool           `json:"success"`
-	Errors     []ResponseInfo  `json:"errors"`
-	Messages   []ResponseInfo  `json:"messages"`
-	Result     json.RawMessage `json:"result"`
-	ResultInfo *ResultInfo     `json:"result_info"`
-}
-
-// describeBody says what kind of non-JSON body arrived, without echoing it.
-func describeBody(contentType string, data []byte) string {
-	switch {
-	case len(bytes.TrimSpace(data)) == 0:
-		return "empty response body"
-	case strings.Contains(contentType, "html") || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")):
-		return "html page instead of json (a proxy or gateway answered)"
-	case json.Valid(data):
-		return "unexpected json"
-	}
-	return "response body is not valid json (truncated or corrupt)"
-}
-
-// transportError strips the URL from a *url.Error: the URL holds no secret, but
-// the error reads better without repeating the method and path.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// rayID returns the cf-ray header when it has the form of a Ray ID, else "".
-// It is logged, stored with audit events and shown to operators, so nothing
-// else may pass: Cloudflare's form is 16 hex digits, a dash and the data
-// centre's IATA code ("8a1b2c3d4e5f6a7b-SJC"); 8 to 32 hex digits and a 3 or
-// 4 letter code (or none) are accepted. A value that holds a piece of the
-// credential (a hex global key would fit) is dropped as well.
-func rayID(v string, redact *redactor) string {
-	if !validRayID(v) || redact.String(v) != v {
-		return ""
-	}
-	return v
-}
-
-// validRayID reports whether v is hex digits, optionally followed by a dash
-// and upper-case letters, within the lengths rayID accepts.
-func validRayID(v string) bool {
-	hex, colo, dashed := strings.Cut(v, "-")
-	if len(hex) < 8 || len(hex) > 32 || dashed && (len(colo) < 3 || len(colo) > 4) {
-		return false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-			return false
-		}
-	}
-	for i := 0; i < len(colo); i++ {
-		if c := colo[i]; c < 'A' || c > 'Z' {
-			return false
-		}
-	}
-	return true
 }
