@@ -2,12 +2,15 @@ package store
 
 import (
 	"fmt"
-	"github.com/respond/bulkjobs/apiclient"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/respond/bulkjobs/apiclient"
 )
 
 // CredentialKind says which Cloudflare authentication scheme a credential
@@ -153,4 +156,26 @@ func secretFor(c Credential, plaintext []byte) Secret {
 // ciphertext copied into another row or another user's row fails to open.
 func credentialAAD(id string, userID int64) []byte {
 	return fmt.Appendf(nil, "credential:v1:%s:%d", id, userID)
+}
+
+// newSealedCredential validates n and makes the row both stores insert: a
+// new ID, the shown fields, and the secret sealed with keys' newest key
+// under the row's AAD.
+func newSealedCredential(keys *Keyring, n NewCredential) (c Credential, keyID string, sealed []byte, err error) {
+	if n, err = n.Validate(); err != nil {
+		return Credential{}, "", nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Credential{}, "", nil, fmt.Errorf("new id: %w", err)
+	}
+	c = Credential{
+		ID: id.String(), UserID: n.UserID, Label: n.Label, AccountID: n.AccountID, Kind: n.Kind,
+		Email: n.Secret.Email, Last4: last4(n.sealed()), CreatedAt: now(),
+	}
+	keyID, sealed, err = keys.Seal([]byte(n.sealed()), credentialAAD(c.ID, c.UserID))
+	if err != nil {
+		return Credential{}, "", nil, err
+	}
+	return c, keyID, sealed, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -38,19 +37,7 @@ func scanPgCredential(r rowScanner, extra ...any) (Credential, error) {
 // AddCredential validates n, seals its secret with the newest key and
 // stores it. ErrNotFound means the user does not exist.
 func (p *Postgres) AddCredential(ctx context.Context, n NewCredential) (Credential, error) {
-	n, err := n.Validate()
-	if err != nil {
-		return Credential{}, fmt.Errorf("add credential: %w", err)
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return Credential{}, fmt.Errorf("add credential: new id: %w", err)
-	}
-	c := Credential{
-		ID: id.String(), UserID: n.UserID, Label: n.Label, AccountID: n.AccountID, Kind: n.Kind,
-		Email: n.Secret.Email, Last4: last4(n.sealed()), CreatedAt: now(),
-	}
-	keyID, sealed, err := p.keys.Seal([]byte(n.sealed()), credentialAAD(c.ID, c.UserID))
+	c, keyID, sealed, err := newSealedCredential(p.keys, n)
 	if err != nil {
 		return Credential{}, fmt.Errorf("add credential: %w", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 const credentialColumns = `id, user_id, label, account_id, kind, email, last4,
@@ -47,19 +45,7 @@ func scanCredential(r rowScanner, extra ...any) (Credential, error) {
 // AddCredential validates n, seals its secret with the newest key and
 // stores it. ErrNotFound means the user does not exist.
 func (s *SQLite) AddCredential(ctx context.Context, n NewCredential) (Credential, error) {
-	n, err := n.Validate()
-	if err != nil {
-		return Credential{}, fmt.Errorf("add credential: %w", err)
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return Credential{}, fmt.Errorf("add credential: new id: %w", err)
-	}
-	c := Credential{
-		ID: id.String(), UserID: n.UserID, Label: n.Label, AccountID: n.AccountID, Kind: n.Kind,
-		Email: n.Secret.Email, Last4: last4(n.sealed()), CreatedAt: now(),
-	}
-	keyID, sealed, err := s.keys.Seal([]byte(n.sealed()), credentialAAD(c.ID, c.UserID))
+	c, keyID, sealed, err := newSealedCredential(s.keys, n)
 	if err != nil {
 		return Credential{}, fmt.Errorf("add credential: %w", err)
 	}
